@@ -1,0 +1,43 @@
+"""convcli: run a convolution kernel over images, from the shell or from Python.
+
+>>> import numpy as np, convcli
+>>> convcli.convolve(np.eye(3), convcli.KERNELS["identity"].weights)
+array([[1.]])
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .engine import BORDERS, PADDINGS, convolve, output_shape
+from .errors import ConvcliError, ImageReadError, ImageShapeError, KernelError, OutputError
+from .kernels import KERNELS, Kernel, parse_kernel
+
+if TYPE_CHECKING:
+    from .imageio import load_image, save_image
+
+__all__ = [
+    "BORDERS",
+    "KERNELS",
+    "PADDINGS",
+    "ConvcliError",
+    "ImageReadError",
+    "ImageShapeError",
+    "Kernel",
+    "KernelError",
+    "OutputError",
+    "convolve",
+    "load_image",
+    "output_shape",
+    "parse_kernel",
+    "save_image",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Pillow is imported only when images are touched, keeping `--help` fast.
+    if name in ("load_image", "save_image"):
+        from . import imageio
+
+        return getattr(imageio, name)
+    raise AttributeError(f"module 'convcli' has no attribute {name!r}")

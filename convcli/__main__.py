@@ -1,0 +1,5 @@
+"""``python -m convcli``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,38 @@
+"""The one exception family a user ever sees.
+
+Every message is a single line a user can act on. The CLI turns these into
+``convcli: error: <path>: <reason>`` and an exit status; nothing in the core
+prints or exits.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+
+
+class ConvcliError(Exception):
+    """A problem with the user's input, kernel or output, not a bug in convcli."""
+
+    def __init__(self, reason: str, path: str | PathLike[str] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path = None if path is None else str(path)
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}" if self.path else self.reason
+
+
+class KernelError(ConvcliError):
+    """A kernel name, spec or file that cannot be used."""
+
+
+class ImageReadError(ConvcliError):
+    """An input that is missing, not a regular file, or not a readable image."""
+
+
+class ImageShapeError(ConvcliError):
+    """An image that cannot be filtered as asked (e.g. smaller than the kernel)."""
+
+
+class OutputError(ConvcliError):
+    """An output that cannot or must not be written."""
