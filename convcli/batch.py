@@ -2,7 +2,7 @@
 
 1. :func:`plan` maps inputs to output paths, with every check that needs no
    pixels done up front (so a usage mistake costs nothing).
-2. :func:`run` maps :func:`process` over the jobs and yields a
+2. :func:`run` maps :func:`process` (``pipeline.process`` for one job) over the jobs and yields a
    :class:`Result` per job as it finishes; a bad file fails alone.
 3. The caller reports. Progress leaves through the results, never a print.
 """
@@ -15,26 +15,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .engine import convolve, output_shape
-from .errors import ConvcliError, ImageShapeError, OutputError
-from .kernels import Kernel
+from . import pipeline
+from .errors import ConvcliError, OutputError
+from .pipeline import Options
 
-__all__ = ["Job", "Options", "Plan", "PlanError", "Result", "plan", "process", "run"]
+__all__ = ["Job", "Plan", "PlanError", "Result", "plan", "process", "run"]
 
 
 class PlanError(ConvcliError):
     """The arguments cannot be turned into jobs (a usage error, exit 2)."""
-
-
-@dataclass(frozen=True)
-class Options:
-    """Everything about *how* to filter, shared by all jobs."""
-
-    kernel: Kernel
-    padding: str = "valid"
-    border: str = "zero"
-    size: tuple[int, int] | None = None
-    overwrite: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,43 +82,19 @@ def plan(inputs: Sequence[str | os.PathLike[str]], destination: str | os.PathLik
 
 
 def process(job: Job, options: Options) -> Result:
-    """Load, filter and save one image; a user-facing failure becomes a Result."""
-    from .imageio import load_image, save_image  # Pillow only when there is work
-
+    """Run one job; a user-facing failure becomes a failed Result, never an exception."""
     start = time.perf_counter()
     try:
-        _check_target(job, options)
-        image = load_image(job.source, options.size)
-        kernel = options.kernel.weights
-        if min(output_shape(image.shape, kernel.shape, options.padding)) <= 0:
-            raise ImageShapeError(
-                f"image is {image.shape[1]}x{image.shape[0]}, smaller than the "
-                f"{kernel.shape[1]}x{kernel.shape[0]} kernel: 'valid' padding leaves "
-                "nothing (use --padding same)",
-                job.source,
-            )
-        result = convolve(image, kernel, padding=options.padding, border=options.border)
-        save_image(result, job.target, overwrite=options.overwrite)
+        outcome = pipeline.process(job.source, job.target, options)
     except ConvcliError as exc:
         return Result(job, "failed", str(exc), seconds=time.perf_counter() - start)
     return Result(
         job,
         "ok",
-        input_size=(image.shape[1], image.shape[0]),
-        output_size=(result.shape[1], result.shape[0]),
+        input_size=outcome.input_size,
+        output_size=outcome.output_size,
         seconds=time.perf_counter() - start,
     )
-
-
-def _check_target(job: Job, options: Options) -> None:
-    target = job.target
-    if target.exists() or target.is_symlink():
-        if job.source.exists() and os.path.samefile(job.source, target):
-            raise OutputError("is the input file; choose another output", target)
-        if not options.overwrite:
-            raise OutputError("already exists (use --overwrite to replace it)", target)
-        if target.is_dir():
-            raise OutputError("is a folder", target)
 
 
 def run(

@@ -145,7 +145,8 @@ def apply(
       convcli apply -k outline --size 224 cat.jpg edges.png
       convcli apply -k blur a.jpg b.png results/
     """
-    from .batch import Options, PlanError, plan, run
+    from .batch import PlanError, plan, run
+    from .pipeline import Options
 
     try:
         jobs = plan(inputs, output)

@@ -1,0 +1,75 @@
+"""One image through the pipeline: load -> filter -> save, as ``Options`` say.
+
+Each step is its own function so that options which change one step (colour,
+bit depth, output range, the engine's fused 8-bit path) change only that
+function. Raises :class:`ConvcliError` for anything a user can fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .engine import convolve, output_shape
+from .errors import ImageShapeError, OutputError
+from .kernels import Kernel
+
+__all__ = ["Options", "Outcome", "check_target", "filter_image", "process"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything about *how* to filter, shared by all images of a run."""
+
+    kernel: Kernel
+    padding: str = "valid"
+    border: str = "zero"
+    size: tuple[int, int] | None = None  # (width, height)
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one processed image looked like, for the report."""
+
+    input_size: tuple[int, int]  # (width, height) as loaded
+    output_size: tuple[int, int]
+
+
+def process(source: Path, target: Path, options: Options) -> Outcome:
+    from .imageio import load_image, save_image  # Pillow only when there is work
+
+    check_target(source, target, overwrite=options.overwrite)
+    image = load_image(source, options.size)
+    result = filter_image(image, options, source)
+    save_image(result, target, overwrite=options.overwrite)
+    return Outcome(
+        input_size=(image.shape[1], image.shape[0]),
+        output_size=(result.shape[1], result.shape[0]),
+    )
+
+
+def filter_image(image: np.ndarray, options: Options, source: Path | None = None) -> np.ndarray:
+    """The engine step, with the one shape check a user can trip over."""
+    kernel = options.kernel.weights
+    if min(output_shape(image.shape, kernel.shape, options.padding)) <= 0:
+        raise ImageShapeError(
+            f"image is {image.shape[1]}x{image.shape[0]}, smaller than the "
+            f"{kernel.shape[1]}x{kernel.shape[0]} kernel: 'valid' padding leaves "
+            "nothing (use --padding same)",
+            source,
+        )
+    return convolve(image, kernel, padding=options.padding, border=options.border)
+
+
+def check_target(source: Path, target: Path, *, overwrite: bool) -> None:
+    """Refuse, before any decoding, an output that is the input or already exists."""
+    if target.exists() or target.is_symlink():
+        if source.exists() and target.exists() and source.samefile(target):
+            raise OutputError("is the input file; choose another output", target)
+        if target.is_dir():
+            raise OutputError("is a folder", target)
+        if not overwrite:
+            raise OutputError("already exists (use --overwrite to replace it)", target)
