@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from convcli import KERNELS, KernelError, parse_kernel
+from convcli.kernels import separate
 
 REQUIRED = {"identity", "sharpen", "blur", "outline", "box", "gaussian5", "laplacian",
             "sobel-x", "sobel-y", "emboss"}  # fmt: skip
@@ -50,3 +51,22 @@ def test_unknown_name_suggests_close_ones():
         parse_kernel("sharpn")
     with pytest.raises(KernelError, match="built-in kernels: identity, sharpen"):
         parse_kernel("zzz")
+
+
+@pytest.mark.parametrize(
+    ("name", "separable"),
+    [("blur", True), ("box", True), ("gaussian5", True), ("sobel-x", True), ("identity", True),
+     ("sharpen", False), ("outline", False), ("laplacian", False), ("emboss", False)],
+)  # fmt: skip
+def test_separate_finds_rank_one_kernels(name, separable):
+    weights = KERNELS[name].weights
+    parts = separate(weights)
+    assert (parts is not None) == separable
+    if parts:
+        np.testing.assert_allclose(np.outer(*parts), weights, atol=1e-12)
+
+
+def test_separate_handles_rows_columns_and_zeros():
+    assert separate(np.zeros((3, 3))) is None
+    column, row = separate(np.array([[1.0, 2.0, 3.0]]))
+    np.testing.assert_allclose(np.outer(column, row), [[1, 2, 3]])
