@@ -119,6 +119,11 @@ def cli() -> None:
 )
 @click.option("-f", "--overwrite", is_flag=True, help="Replace outputs that already exist.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="Also write <output stem>.compare.png: the input as loaded beside the result.",
+)
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.argument("output", type=click.Path())  # a str: a trailing '/' means a folder
 def apply(
@@ -127,6 +132,7 @@ def apply(
     size: tuple[int, int] | None,
     overwrite: bool,
     quiet: bool,
+    compare: bool,
     inputs: tuple[Path, ...],
     output: str,
 ) -> None:
@@ -144,6 +150,7 @@ def apply(
       convcli apply -k sharpen --padding same in.jpg out.png
       convcli apply -k outline --size 224 cat.jpg edges.png
       convcli apply -k blur a.jpg b.png results/
+      convcli apply -k sharpen --compare in.jpg out.png   # + out.compare.png
     """
     from .batch import PlanError, plan, run
     from .pipeline import Options
@@ -152,7 +159,9 @@ def apply(
         jobs = plan(inputs, output)
     except PlanError as exc:
         raise click.UsageError(str(exc)) from None
-    options = Options(kernel=kernel, padding=padding.lower(), size=size, overwrite=overwrite)
+    options = Options(
+        kernel=kernel, padding=padding.lower(), size=size, overwrite=overwrite, compare=compare
+    )
     start = time.perf_counter()
     failed = 0
     for result in run(jobs, options):
@@ -203,6 +212,85 @@ def kernels(name: str | None) -> None:
     if kernel.source:
         out.print(f"source: {kernel.source}")
     out.print(_matrix(kernel.weights))
+
+
+@cli.command()
+@click.argument("image", type=click.Path(path_type=Path))
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-k",
+    "--kernel",
+    "specs",
+    type=KernelSpec(),
+    multiple=True,
+    help="A kernel to show (repeatable). Default: every built-in kernel.",
+)
+@click.option(
+    "-p",
+    "--padding",
+    type=click.Choice(PADDINGS[:2], case_sensitive=False),
+    default="same",
+    show_default=True,
+    help="As for apply; 'same' keeps every tile the size of the original.",
+)
+@click.option(
+    "-s", "--size", type=Size(), default=None, metavar="WxH", help="Resize first, as for apply."
+)
+@click.option(
+    "-c",
+    "--columns",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Tiles per row.",
+)
+@click.option("-f", "--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+def gallery(
+    image: Path,
+    output: Path,
+    specs: tuple[Kernel, ...],
+    padding: str,
+    size: tuple[int, int] | None,
+    columns: int,
+    overwrite: bool,
+) -> None:
+    """Write OUTPUT, a PNG contact sheet of IMAGE filtered by each kernel.
+
+    The original comes first, then one labelled tile per kernel, row by row.
+    Each tile is, pixel for pixel, what 'convcli apply' writes with the same
+    kernel, padding and size.
+
+    \b
+    Examples:
+      convcli gallery photo.jpg gallery.png
+      convcli gallery -k blur -k gaussian5 -k box --columns 2 photo.jpg blurs.png
+    """
+    from .errors import ConvcliError
+    from .imageio import load_image, save_sheet, to_uint8
+    from .pipeline import Options, check_target, filter_image
+    from .visuals import Panel, contact_sheet, result_offset
+
+    chosen = specs or tuple(KERNELS.values())
+    padding = padding.lower()
+    try:
+        check_target(image, output, overwrite=overwrite)
+        loaded = load_image(image, size)
+        panels = [Panel(loaded, f"{image.name}  {loaded.shape[1]}x{loaded.shape[0]}")]
+        for kernel in chosen:
+            options = Options(kernel=kernel, padding=padding, size=size)
+            result = to_uint8(filter_image(loaded, options, image))  # what apply writes
+            offset = result_offset(kernel.shape, padding)
+            panels.append(Panel(result, f"{kernel.name}, {padding}", origin=offset))
+        sheet = contact_sheet(panels, columns=columns)
+        save_sheet(sheet.image, output, overwrite=overwrite)
+    except ConvcliError as exc:
+        click.echo(f"convcli: error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    _stderr.print(
+        f"[green]✓[/] {output} [dim]({sheet.image.shape[1]}x{sheet.image.shape[0]})[/]: "
+        f"{image} and {len(chosen)} kernels, {padding} padding",
+        soft_wrap=True,
+    )
 
 
 def _size(kernel: Kernel) -> str:

@@ -18,7 +18,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageReadError, OutputError
 
-__all__ = ["load_image", "save_image", "to_uint8"]
+__all__ = ["load_image", "save_image", "save_sheet", "to_uint8"]
 
 _BACKGROUND = 255  # transparency is flattened over white
 
@@ -142,3 +142,20 @@ def _chmod_like_new_file(path: Path) -> None:
     os.umask(umask)
     with contextlib.suppress(OSError):
         os.chmod(path, 0o666 & ~umask)
+
+
+def save_sheet(array: np.ndarray, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Write an ``(H, W, 3)`` uint8 picture (a compare image, a gallery) as an RGB PNG.
+
+    The same atomic write and the same refusals as :func:`save_image`.
+    """
+    target = Path(path)
+    array = np.asarray(array)
+    if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
+        raise ValueError(f"array must be (H, W, 3) uint8, got {array.shape} {array.dtype}")
+    if not target.parent.is_dir():
+        raise OutputError(f"folder {str(target.parent)!r} does not exist", target)
+    if target.exists() and not overwrite:
+        raise OutputError("already exists (use --overwrite to replace it)", target)
+    _atomic_write(Image.fromarray(array, mode="RGB"), target, overwrite=overwrite)
+    return target

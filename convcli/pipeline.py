@@ -16,7 +16,15 @@ from .engine import convolve, output_shape
 from .errors import ImageShapeError, OutputError
 from .kernels import Kernel
 
-__all__ = ["Options", "Outcome", "check_target", "filter_image", "process"]
+__all__ = [
+    "Options",
+    "Outcome",
+    "check_target",
+    "compare_path",
+    "filter_image",
+    "process",
+    "write_compare",
+]
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,7 @@ class Options:
     border: str = "zero"
     size: tuple[int, int] | None = None  # (width, height)
     overwrite: bool = False
+    compare: bool = False  # also write <stem>.compare.png, input beside result
 
 
 @dataclass(frozen=True)
@@ -42,9 +51,13 @@ def process(source: Path, target: Path, options: Options) -> Outcome:
     from .imageio import load_image, save_image  # Pillow only when there is work
 
     check_target(source, target, overwrite=options.overwrite)
+    if options.compare:
+        check_target(source, compare_path(target), overwrite=options.overwrite)
     image = load_image(source, options.size)
     result = filter_image(image, options, source)
     save_image(result, target, overwrite=options.overwrite)
+    if options.compare:
+        write_compare(image, result, target, options)
     return Outcome(
         input_size=(image.shape[1], image.shape[0]),
         output_size=(result.shape[1], result.shape[0]),
@@ -73,3 +86,24 @@ def check_target(source: Path, target: Path, *, overwrite: bool) -> None:
             raise OutputError("is a folder", target)
         if not overwrite:
             raise OutputError("already exists (use --overwrite to replace it)", target)
+
+
+def compare_path(target: Path) -> Path:
+    """Where ``--compare`` puts the before/after picture: ``out.png`` -> ``out.compare.png``."""
+    return target.with_name(f"{target.stem}.compare.png")
+
+
+def write_compare(image: np.ndarray, result: np.ndarray, target: Path, options: Options) -> Path:
+    """The loaded image beside the result as written, labelled, saved atomically."""
+    from .imageio import save_sheet, to_uint8
+    from .visuals import compare, result_offset
+
+    written = to_uint8(result)  # what save_image wrote, pixel for pixel
+    labels = (
+        f"input, {image.shape[1]}x{image.shape[0]}",
+        f"{options.kernel.name}, {options.padding}, {options.border} border, "
+        f"{written.shape[1]}x{written.shape[0]}",
+    )
+    offset = result_offset(options.kernel.shape, options.padding)
+    sheet = compare(image, written, labels=labels, offset=offset)
+    return save_sheet(sheet.image, compare_path(target), overwrite=options.overwrite)

@@ -1,0 +1,275 @@
+"""Pictures of results: --compare, the gallery sheet, and how they are laid out.
+
+Sheets have a tinted background and tinted labels, so a pixel is gray exactly
+when it belongs to a (grayscale) picture. ``gray_boxes`` finds the pictures in a
+written PNG from that alone, without trusting the layout code.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from convcli import KERNELS, load_image
+from convcli.cli import cli
+from convcli.visuals import BACKGROUND, Box, Panel, compare, contact_sheet, result_offset
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def read(path) -> np.ndarray:
+    with Image.open(path) as image:
+        image.load()
+        return np.asarray(image)
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, stop)`` of each run of True."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def gray_boxes(rgb: np.ndarray) -> list[Box]:
+    """Bounding boxes of the gray regions, row by row: the pictures of a sheet."""
+    gray = (rgb[..., 0] == rgb[..., 1]) & (rgb[..., 1] == rgb[..., 2])
+    boxes = []
+    for top, bottom in _runs(gray.any(axis=1)):
+        band = gray[top:bottom]
+        for left, right in _runs(band.any(axis=0)):
+            rows = np.flatnonzero(band[:, left:right].any(axis=1))
+            box = Box(left, top + int(rows[0]), right - left, int(rows[-1] - rows[0]) + 1)
+            assert box.crop(gray).all(), f"picture {box} is not a full rectangle"
+            boxes.append(box)
+    return boxes
+
+
+def picture(rgb: np.ndarray, box: Box) -> np.ndarray:
+    return box.crop(rgb)[..., 0]
+
+
+# --- apply --compare ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kernel", "padding"), [("sharpen", "valid"), ("gaussian5", "valid"), ("emboss", "same")]
+)
+def test_compare_halves_are_the_loaded_input_and_the_written_output(
+    tmp_path, rgb_jpeg, kernel, padding
+):
+    out = tmp_path / "out.png"
+    result = run(
+        "apply", "-k", kernel, "-p", padding, "--size", "48x36", "--compare", rgb_jpeg, out
+    )
+    assert result.exit_code == 0, result.output
+    sheet = read(tmp_path / "out.compare.png")
+    assert sheet.ndim == 3 and sheet.shape[2] == 3
+    left, right = gray_boxes(sheet)
+    np.testing.assert_array_equal(picture(sheet, left), load_image(rgb_jpeg, (48, 36)))
+    np.testing.assert_array_equal(picture(sheet, right), read(out))
+    # side by side, a thin gap apart; a valid result sits over the pixels it came from
+    assert left.top == right.top - result_offset(KERNELS[kernel].shape, padding)[0]
+    assert 0 < right.left - left.right < 40
+
+
+def test_compare_shows_the_lost_border_of_valid_as_background(tmp_path, gray_png):
+    out = tmp_path / "edges.png"
+    assert run("apply", "-k", "gaussian5", "--compare", gray_png, out).exit_code == 0
+    sheet = read(tmp_path / "edges.compare.png")
+    left, right = gray_boxes(sheet)
+    assert (right.width, right.height) == (left.width - 4, left.height - 4)
+    ring = Box(right.left - 2, right.top - 2, right.width + 4, right.height + 4).crop(sheet)
+    assert (ring[:2] == BACKGROUND).all() and (ring[:, :2] == BACKGROUND).all()
+
+
+def test_compare_in_a_batch_goes_beside_each_output(tmp_path, rgb_jpeg, gray_png):
+    dest = tmp_path / "results"
+    result = run("apply", "-k", "blur", "--compare", rgb_jpeg, gray_png, dest)
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(dest)) == [
+        "gray.compare.png",
+        "gray.png",
+        "photo.compare.png",
+        "photo.png",
+    ]
+
+
+def test_existing_compare_file_is_refused_before_any_work(tmp_path, rgb_jpeg):
+    (tmp_path / "out.compare.png").write_bytes(b"keep me")
+    result = run("apply", "-k", "blur", "--compare", rgb_jpeg, tmp_path / "out.png")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"convcli: error: {tmp_path / 'out.compare.png'}: "
+        "already exists (use --overwrite to replace it)\n"
+    )
+    assert not (tmp_path / "out.png").exists()
+    assert (tmp_path / "out.compare.png").read_bytes() == b"keep me"
+    assert (
+        run("apply", "-k", "blur", "-f", "--compare", rgb_jpeg, tmp_path / "out.png").exit_code == 0
+    )
+    assert read(tmp_path / "out.compare.png").ndim == 3
+
+
+def test_without_compare_no_extra_file(tmp_path, rgb_jpeg):
+    assert run("apply", "-k", "blur", rgb_jpeg, tmp_path / "out.png").exit_code == 0
+    assert sorted(os.listdir(tmp_path)) == ["out.png", "photo.jpg"]
+
+
+# --- gallery ------------------------------------------------------------------------
+
+
+def test_every_gallery_tile_is_what_apply_writes(tmp_path, rgb_jpeg):
+    out = tmp_path / "gallery.png"
+    result = run("gallery", rgb_jpeg, out)
+    assert result.exit_code == 0, result.output
+    sheet = read(out)
+    boxes = gray_boxes(sheet)
+    assert len(boxes) == 1 + len(KERNELS)
+    np.testing.assert_array_equal(picture(sheet, boxes[0]), load_image(rgb_jpeg))
+    for name, box in zip(KERNELS, boxes[1:], strict=True):
+        applied = tmp_path / f"{name}.png"
+        assert run("apply", "-k", name, "-p", "same", rgb_jpeg, applied).exit_code == 0
+        np.testing.assert_array_equal(picture(sheet, box), read(applied), err_msg=name)
+
+
+def test_gallery_with_chosen_kernels_valid_padding_and_size(tmp_path, rgb_jpeg):
+    out = tmp_path / "g.png"
+    kernels = ["gaussian5", "sobel-x", "identity"]
+    args = [x for k in kernels for x in ("-k", k)]
+    result = run("gallery", *args, "--padding", "valid", "--size", "36x28", rgb_jpeg, out)
+    assert result.exit_code == 0, result.output
+    sheet = read(out)
+    boxes = gray_boxes(sheet)
+    assert [(b.width, b.height) for b in boxes] == [(36, 28), (32, 24), (34, 26), (34, 26)]
+    for name, box in zip(kernels, boxes[1:], strict=True):
+        applied = tmp_path / f"{name}.png"
+        assert run("apply", "-k", name, "-s", "36x28", rgb_jpeg, applied).exit_code == 0
+        np.testing.assert_array_equal(picture(sheet, box), read(applied), err_msg=name)
+
+
+@pytest.mark.parametrize("columns", [1, 2, 3, 5, 9])
+def test_gallery_layout_follows_columns(tmp_path, gray_png, columns):
+    out = tmp_path / "g.png"
+    kernels = ["blur", "sharpen", "outline", "emboss"]  # + the original: 5 tiles
+    args = [x for k in kernels for x in ("-k", k)]
+    assert run("gallery", *args, "--columns", columns, gray_png, out).exit_code == 0
+    boxes = gray_boxes(read(out))
+    assert len(boxes) == 5
+    lefts = sorted({b.left for b in boxes})
+    tops = sorted({b.top for b in boxes})
+    assert len(lefts) == min(columns, 5)
+    assert len(tops) == -(-5 // columns)
+    for index, box in enumerate(boxes):  # row by row, the original first
+        row, column = divmod(index, min(columns, 5))
+        assert (box.top, box.left) == (tops[row], lefts[column])
+
+
+def test_gallery_errors_are_one_line_and_leave_nothing(tmp_path, rgb_jpeg):
+    missing = tmp_path / "nope.jpg"
+    result = run("gallery", missing, tmp_path / "g.png")
+    assert result.exit_code == 1
+    assert result.stderr == f"convcli: error: {missing}: no such file\n"
+    tiny = tmp_path / "tiny.png"
+    Image.new("L", (4, 4)).save(tiny)
+    result = run("gallery", "-p", "valid", tiny, tmp_path / "g.png")
+    assert result.exit_code == 1
+    assert "smaller than the 5x5 kernel" in result.stderr
+    assert sorted(os.listdir(tmp_path)) == ["photo.jpg", "tiny.png"]
+    (tmp_path / "g.png").write_bytes(b"keep me")
+    result = run("gallery", rgb_jpeg, tmp_path / "g.png")
+    assert result.exit_code == 1
+    assert "already exists (use --overwrite to replace it)" in result.stderr
+    assert (tmp_path / "g.png").read_bytes() == b"keep me"
+    assert run("gallery", "-f", rgb_jpeg, tmp_path / "g.png").exit_code == 0
+    result = run("gallery", rgb_jpeg, rgb_jpeg, "-f")
+    assert result.exit_code == 1
+    assert "is the input file" in result.stderr
+    assert run("gallery", "-k", "nope", rgb_jpeg, tmp_path / "h.png").exit_code == 2
+    assert run("gallery", "--columns", "0", rgb_jpeg, tmp_path / "h.png").exit_code == 2
+
+
+def test_gallery_as_a_real_process(tmp_path, rgb_jpeg):
+    out = tmp_path / "g.png"
+    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "convcli", "gallery", "-k", "outline", "-c", "2", rgb_jpeg, out],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert len(gray_boxes(read(out))) == 2
+
+
+# --- the layout itself ---------------------------------------------------------------
+
+
+def _panels() -> list[Panel]:
+    rng = np.random.default_rng(7)
+    big = rng.integers(0, 256, (30, 20), dtype=np.uint8)
+    return [
+        Panel(big, "original"),
+        Panel(big[1:-1, 1:-1], "a label much wider than its picture", origin=(1, 1)),
+        Panel(big[2:-2, 2:-2], "five", origin=(2, 2)),
+        Panel(np.zeros((3, 3), np.uint8), "tiny, black"),
+        Panel(np.full((32, 22), 255, np.uint8), "full: reaches out", origin=(-1, -1)),
+    ]
+
+
+@pytest.mark.parametrize("columns", [1, 2, 4])
+def test_labels_never_overlap_pictures_and_hold_all_the_ink(columns):
+    panels = _panels()
+    sheet = contact_sheet(panels, columns=columns)
+    image = sheet.image
+    for box, panel in zip(sheet.pictures, panels, strict=True):
+        np.testing.assert_array_equal(picture(image, box), panel.picture)
+        for label in sheet.labels:
+            assert not box.overlaps(label)
+    for index, label in enumerate(sheet.labels):
+        assert (label.crop(image) != BACKGROUND).any(), "every label is drawn"
+        for other in sheet.labels[index + 1 :]:
+            assert not label.overlaps(other)
+    ink = (image != BACKGROUND).any(axis=2)
+    for box in (*sheet.pictures, *sheet.labels):
+        ink[box.top : box.bottom, box.left : box.right] = False
+    assert not ink.any(), "something was drawn outside every picture and label"
+    assert gray_boxes(image) == list(sheet.pictures)
+
+
+def test_pictures_keep_their_relative_origins():
+    one_row = contact_sheet(_panels(), columns=5).pictures
+    one_column = contact_sheet(_panels(), columns=1).pictures
+    for index, shift in [(1, 1), (2, 2), (4, -1)]:
+        assert one_row[index].top - one_row[0].top == shift
+        assert one_column[index].left - one_column[0].left == shift
+
+
+def test_compare_is_a_two_column_sheet():
+    before = np.arange(48, dtype=np.uint8).reshape(6, 8)
+    sheet = compare(before, before[1:-1, 1:-1], labels=("in", "out"), offset=(1, 1))
+    assert sheet.columns == 2
+    left, right = sheet.pictures
+    assert right.top == left.top + 1 and left.right < right.left
+
+
+@pytest.mark.parametrize(
+    ("panels", "columns", "message"),
+    [
+        ([], 2, "panels must not be empty"),
+        ([Panel(np.zeros((2, 2)), "x")], 1, "must be uint8"),
+        ([Panel(np.zeros((2, 2, 4), np.uint8), "x")], 1, r"\(H, W\) or \(H, W, 3\)"),
+        ([Panel(np.zeros((2, 2), np.uint8), "x")], 0, "columns must be at least 1"),
+    ],
+)
+def test_contact_sheet_validates(panels, columns, message):
+    with pytest.raises(ValueError, match=message):
+        contact_sheet(panels, columns=columns)
