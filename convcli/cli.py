@@ -6,6 +6,7 @@ input failed at run time, 2 the command line is wrong, 130 interrupted.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 import time
@@ -16,11 +17,13 @@ from typing import Any
 import click
 import numpy as np
 from rich.console import Console
+from rich.style import Style
 from rich.table import Table
+from rich.text import Text
 
 from .engine import PADDINGS
 from .errors import KernelError
-from .kernels import KERNELS, Kernel, parse_kernel
+from .kernels import KERNELS, Kernel, parse_kernel, separate
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -193,25 +196,42 @@ def _report_ok(result: Any, options: Any) -> None:
 def kernels(name: str | None) -> None:
     """List the built-in kernels, or show one in full with NAME.
 
-    Weights are shown as exact fractions where they have a small denominator.
+    Each matrix is drawn as a grid: positive weights blue, negative red, the
+    deeper the colour the larger the weight. Weights are exact fractions
+    where they have a small denominator (the denominator is factored out
+    below the grid). Below each: whether
+    the weights sum to 1 (brightness kept), to 0 (an edge detector) or
+    neither, and whether the kernel is separable into two 1-D passes.
     """
+    out = Console(highlight=False)
     if name is None:
-        table = Table(title="Built-in kernels (applied without flipping)", show_lines=True)
-        for column in ("name", "size", "what it does", "weights"):
-            table.add_column(column, overflow="fold")
+        table = Table(
+            title="Built-in kernels (applied without flipping)",
+            caption=_LEGEND,
+            show_lines=True,
+        )
+        table.add_column("kernel", no_wrap=True)
+        table.add_column("weights", no_wrap=True)
+        table.add_column("what it does", overflow="fold")
         for kernel in KERNELS.values():
-            table.add_row(kernel.name, _size(kernel), kernel.description, _matrix(kernel.weights))
-        Console().print(table)
+            table.add_row(
+                Text.assemble((kernel.name, "bold"), "\n", (_size(kernel), "dim")),
+                _grid(kernel.weights),
+                Text("\n").join([Text(kernel.description), *_properties(kernel.weights)]),
+            )
+        out.print(table)
         return
     try:
         kernel = parse_kernel(name)
     except KernelError as exc:
         raise click.BadParameter(str(exc), param_hint="NAME") from None
-    out = Console(highlight=False)
-    out.print(f"[bold]{kernel.name}[/] ({_size(kernel)}): {kernel.description}")
+    out.print(Text.assemble((kernel.name, "bold"), f" ({_size(kernel)}): {kernel.description}"))
     if kernel.source:
         out.print(f"source: {kernel.source}")
-    out.print(_matrix(kernel.weights))
+    out.print(_grid(kernel.weights))
+    for line in _properties(kernel.weights):
+        out.print(line)
+    out.print(Text(_LEGEND, style="dim"))
 
 
 @cli.command()
@@ -297,16 +317,91 @@ def _size(kernel: Kernel) -> str:
     return f"{kernel.shape[0]}x{kernel.shape[1]}"
 
 
-def _matrix(weights: np.ndarray) -> str:
-    """Rows of aligned values, with a common fraction factored out when exact."""
+_LEGEND = "blue: positive weight, red: negative; deeper colour: larger weight"
+_POSITIVE = (17, 18, 19, 20, 21)  # xterm-256 blues, dark to bright
+_NEGATIVE = (52, 88, 124, 160, 196)  # xterm-256 reds, dark to bright
+
+
+def _grid(weights: np.ndarray) -> Text:
+    """The matrix as coloured cells, values right-aligned, a common fraction factored out."""
     scale = _common_denominator(weights)
-    values = np.rint(weights * scale).astype(int) if scale else weights
-    cells = [[f"{v:g}" for v in row] for row in values]
+    values = np.rint(weights * scale) if scale else weights
+    cells = [[_number(v, exact=scale is not None) for v in row] for row in values]
     width = max(len(c) for row in cells for c in row)
-    lines = [" ".join(c.rjust(width) for c in row) for row in cells]
+    peak = float(np.abs(weights).max()) or 1.0
+    grid = Text()
+    for r, row in enumerate(cells):
+        if r:
+            grid.append("\n")
+        for c, cell in enumerate(row):
+            grid.append(f" {cell:>{width}} ", style=_weight_style(weights[r, c] / peak))
     if scale and scale != 1:
-        lines.append(f"× 1/{scale}")
-    return "\n".join(lines)
+        grid.append(f"\n× 1/{scale}")
+    return grid
+
+
+def _number(value: float, *, exact: bool) -> str:
+    return f"{int(value)}" if exact else f"{value:.3g}"
+
+
+def _weight_style(strength: float) -> Style:
+    """Blue for positive, red for negative, five shades deep by ``|strength|`` (0..1).
+
+    Shades come from the 256-colour cube's pure blue and red ramps, so a
+    16-colour terminal still shows the sign (as plain blue and red).
+    """
+    if strength == 0:
+        return Style(dim=True)
+    ramp = _POSITIVE if strength > 0 else _NEGATIVE
+    level = min(len(ramp) - 1, math.ceil(abs(strength) * len(ramp)) - 1)
+    return Style(color="bright_white", bgcolor=f"color({ramp[level]})", bold=level >= 2)
+
+
+def _properties(weights: np.ndarray) -> list[Text]:
+    """Sum (normalised / zero-sum / neither) and separability, one line each."""
+    total = float(weights.sum())
+    tolerance = 1e-9 * max(1.0, float(np.abs(weights).sum()))
+    if abs(total - 1) <= tolerance:
+        kind = Text.assemble(("normalised", "bold"), ": sums to 1, keeps the brightness")
+    elif abs(total) <= tolerance:
+        kind = Text.assemble(("zero-sum", "bold"), ": an edge detector, flat areas turn black")
+    else:
+        kind = Text.assemble(
+            ("neither", "bold"), f": sums to {_fraction(total)}, scales the brightness"
+        )
+    parts = separate(weights)
+    if parts is None:
+        split = Text.assemble(("not separable", "bold"), " (rank > 1: one 2-D pass)")
+    else:
+        kh, kw = weights.shape
+        split = Text.assemble(
+            ("separable", "bold"),
+            f": {_factors(*parts)} ({kh} + {kw} taps instead of {kh * kw})",
+        )
+    return [kind, split]
+
+
+def _fraction(value: float) -> str:
+    exact = Fraction(value).limit_denominator(4096)
+    return str(exact) if abs(float(exact) - value) <= 1e-9 * max(1.0, abs(value)) else f"{value:g}"
+
+
+def _factors(column: np.ndarray, row: np.ndarray) -> str:
+    """``column``ᵀ ``row`` (their outer product), scaled so the column reads as small integers."""
+    nonzero = np.abs(column) > 1e-12 * np.abs(column).max()
+    unit = float(np.abs(column[nonzero]).min())
+    column, row = column / unit, row * unit
+    if round(column.sum(), 9) < 0 or (round(column.sum(), 9) == 0 and row.sum() < 0):
+        column, row = -column, -row  # read the positive way round where there is one
+    return f"{_vector(column)}ᵀ {_vector(row)}"
+
+
+def _vector(values: np.ndarray) -> str:
+    scale = _common_denominator(values)
+    if scale is None:
+        return "[" + " ".join(f"{v:.3g}" for v in values) + "]"
+    body = "[" + " ".join(str(int(v)) for v in np.rint(values * scale)) + "]"
+    return body if scale == 1 else f"{body}/{scale}"
 
 
 def _common_denominator(weights: np.ndarray, limit: int = 4096) -> int | None:

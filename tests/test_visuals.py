@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from convcli import KERNELS, load_image
-from convcli.cli import cli
+from convcli.cli import _grid, _properties, cli
 from convcli.visuals import BACKGROUND, Box, Panel, compare, contact_sheet, result_offset
 
 
@@ -273,3 +273,89 @@ def test_compare_is_a_two_column_sheet():
 def test_contact_sheet_validates(panels, columns, message):
     with pytest.raises(ValueError, match=message):
         contact_sheet(panels, columns=columns)
+
+
+# --- kernels in the terminal ------------------------------------------------------------
+
+
+def _expected_rows(weights: np.ndarray) -> tuple[list[list[str]], str]:
+    """The grid's numbers as the tutorial writes them, and the factored-out fraction."""
+    for denominator in (1, 9, 16, 256):
+        scaled = weights * denominator
+        if np.allclose(scaled, np.rint(scaled)):
+            rows = [[str(int(v)) for v in row] for row in np.rint(scaled)]
+            return rows, "" if denominator == 1 else f"× 1/{denominator}"
+    raise AssertionError("no small denominator")
+
+
+def _table_blocks(stdout: str) -> dict[str, list[list[str]]]:
+    """Each kernel's table row, as a list of its cells per text line."""
+    blocks: dict[str, list[list[str]]] = {}
+    current: list[list[str]] = []
+    for line in stdout.splitlines():
+        if line.startswith("│"):
+            current.append([cell.strip() for cell in line.strip("│").split("│")])
+            if current[0][0]:
+                blocks[current[0][0]] = current
+        else:
+            current = []
+    return blocks
+
+
+def test_kernels_lists_every_matrix_value_by_value():
+    result = run("kernels")
+    assert result.exit_code == 0, result.output
+    blocks = _table_blocks(result.stdout)
+    assert list(blocks) == list(KERNELS)
+    for name, kernel in KERNELS.items():
+        rows, fraction = _expected_rows(kernel.weights)
+        shown = [cells[1].split() for cells in blocks[name]]
+        assert shown[: len(rows)] == rows, name
+        if fraction:
+            assert blocks[name][len(rows)][1] == fraction, name
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "split"),
+    [
+        ("blur", "normalised", "separable: [1 2 1]ᵀ [1 2 1]/16 (3 + 3 taps instead of 9)"),
+        ("gaussian5", "normalised", "separable: [1 4 6 4 1]ᵀ [1 4 6 4 1]/256 (5 + 5"),
+        ("sobel-x", "zero-sum", "separable: [1 2 1]ᵀ [-1 0 1]"),
+        ("outline", "zero-sum", "not separable"),
+        ("sharpen", "normalised", "not separable"),
+    ],
+)
+def test_kernels_says_what_the_weights_sum_to_and_if_separable(name, kind, split):
+    result = run("kernels", name)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    rows, fraction = _expected_rows(KERNELS[name].weights)
+    assert [line.split() for line in lines[2 : 2 + len(rows)]] == rows
+    assert any(line.startswith(f"{kind}: ") for line in lines)
+    assert any(line.startswith(split) for line in lines)
+    if fraction:
+        assert fraction in lines
+
+
+def test_a_kernel_that_is_neither_normalised_nor_zero_sum():
+    kind, split = (line.plain for line in _properties(np.ones((2, 2))))
+    assert kind == "neither: sums to 4, scales the brightness"
+    assert split == "separable: [1 1]ᵀ [1 1] (2 + 2 taps instead of 4)"
+    kind, _ = (line.plain for line in _properties(np.array([[0.1, 0.2], [0.3, np.pi]])))
+    assert kind == "neither: sums to 3.74159, scales the brightness"
+
+
+def test_weights_are_coloured_by_sign_and_shaded_by_strength():
+    from io import StringIO
+
+    from rich.console import Console
+
+    out = StringIO()
+    console = Console(file=out, force_terminal=True, color_system="256", no_color=False)
+    console.print(_grid(KERNELS["emboss"].weights))
+    ansi = out.getvalue()
+    for code, meaning in [(196, "-2 bright red"), (124, "-1 mid red"), (21, "2 bright blue")]:
+        assert f"48;5;{code}m" in ansi, meaning
+    assert "48;5;19m" in ansi  # 1: mid blue
+    plain = _grid(KERNELS["gaussian5"].weights).plain.splitlines()
+    assert plain[-1] == "× 1/256" and plain[2].split() == ["6", "24", "36", "24", "6"]
