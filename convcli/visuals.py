@@ -232,8 +232,8 @@ def _text_box(
 
 
 def _font_size(area_width: int) -> int:
-    """Labels readable beside the pictures: about 1/24 of a picture's width, 11 to 24 px."""
-    return max(11, min(24, round(area_width / 24)))
+    """Labels readable beside the pictures: about 1/22 of a picture's width, 12 to 24 px."""
+    return max(12, min(24, round(area_width / 22)))
 
 
 @lru_cache(maxsize=8)
