@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint format bench samples clean
+.PHONY: demo test lint format bench samples gallery clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed
 	rm -rf out && mkdir -p out/valid out/same
-	$(BIN)/convcli apply -k sharpen sample_images/scene.jpg out/sharpen-valid.png
+	$(BIN)/convcli apply -k sharpen --compare sample_images/scene.jpg out/sharpen-valid.png
 	$(BIN)/convcli apply -k sharpen --padding same sample_images/scene.jpg out/sharpen-same.png
 	$(BIN)/convcli apply -k outline --padding same --size 224 sample_images/checkerboard.png out/outline-224.png
 	$(BIN)/convcli apply -k blur --padding same sample_images/shapes.png out/blur-shapes.png
@@ -38,6 +38,11 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The README's picture: every built-in kernel on one sample image.
+gallery: $(VENV)/.installed
+	mkdir -p docs
+	$(BIN)/convcli gallery --overwrite --size 256x192 sample_images/scene.jpg docs/gallery.png
 
 samples: $(VENV)/.installed
 	$(BIN)/python scripts/make_samples.py sample_images

@@ -359,3 +359,22 @@ def test_weights_are_coloured_by_sign_and_shaded_by_strength():
     assert "48;5;19m" in ansi  # 1: mid blue
     plain = _grid(KERNELS["gaussian5"].weights).plain.splitlines()
     assert plain[-1] == "× 1/256" and plain[2].split() == ["6", "24", "36", "24", "6"]
+
+
+def test_readme_gallery_is_up_to_date():
+    """docs/gallery.png shows every built-in kernel as apply computes it today."""
+    from pathlib import Path
+
+    from convcli import convolve
+    from convcli.imageio import to_uint8
+
+    root = Path(__file__).resolve().parent.parent
+    stale = "docs/gallery.png is stale: run 'make gallery' and commit it"
+    boxes = gray_boxes(sheet := read(root / "docs" / "gallery.png"))
+    assert len(boxes) == 1 + len(KERNELS), stale
+    image = load_image(root / "sample_images" / "scene.jpg", (256, 192))
+    np.testing.assert_array_equal(picture(sheet, boxes[0]), image, err_msg=stale)
+    for kernel, box in zip(KERNELS.values(), boxes[1:], strict=True):
+        expected = to_uint8(convolve(image, kernel.weights, padding="same"))
+        np.testing.assert_array_equal(picture(sheet, box), expected, err_msg=stale)
+    assert "](docs/gallery.png)" in (root / "README.md").read_text(encoding="utf-8")
