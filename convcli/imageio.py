@@ -1,70 +1,318 @@
 """Pillow at the edges: images in as 8-bit grayscale arrays, results out as PNGs.
 
-Loading follows the tutorial's order (``ImageOps.grayscale``, then
-``resize``) after applying the EXIF orientation. Saving is the only place
-where results are rounded, clipped and cast, and it never leaves a partial
-file behind: it writes a temporary file beside the target and renames it.
+Loading checks a file in a safe order before Pillow decodes a single pixel
+(regular file, size, allowed format, pixel count), then follows the tutorial's
+order (``ImageOps.grayscale``, then ``resize``) after applying the EXIF
+orientation. Saving is the only place where results are rounded, clipped and
+cast, and it never leaves a partial file behind: it writes a temporary file
+beside the target and renames it.
 """
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import os
-import tempfile
+import re
+import secrets
+import stat
+import warnings as pywarnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 
 from .errors import ImageReadError, OutputError
+from .limits import IMAGE_FORMATS, MAX_INPUT_BYTES, MAX_PIXELS
 
-__all__ = ["load_image", "save_image", "save_sheet", "to_uint8"]
+__all__ = ["WHITE", "load_image", "parse_background", "save_image", "save_sheet", "to_uint8"]
 
-_BACKGROUND = 255  # transparency is flattened over white
+WHITE = (255, 255, 255)  # the default background transparency is flattened over
+
+_ORIENTATION = 0x0112
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_FORMAT_NAMES = "PNG, JPEG, GIF, BMP, TIFF, WebP or PPM"
 
 
-def load_image(path: str | os.PathLike[str], size: tuple[int, int] | None = None) -> np.ndarray:
-    """Read any image Pillow opens as a 2-D ``uint8`` grayscale array.
+def parse_background(value: str | int | tuple[int, int, int]) -> tuple[int, int, int]:
+    """A ``--background``: a gray level ``0``..``255`` or a colour Pillow knows.
 
-    EXIF orientation first; then grayscale: RGB, L and CMYK exactly as
-    ``ImageOps.grayscale``; transparent pixels flattened over white (their
-    hidden colour never shows); 16-bit (and 32-bit ``I``) values divided by
-    257 instead of clipped; float (``F``) values rounded and clipped. Then,
-    with ``size=(width, height)``, Pillow's default resampling, as the tutorial's
-    ``img.resize((224, 224))``.
+    >>> parse_background("128"), parse_background("white"), parse_background("#f00")
+    ((128, 128, 128), (255, 255, 255), (255, 0, 0))
+
+    Raises ``ValueError`` with a message a user can act on.
+    """
+    if isinstance(value, tuple):
+        rgb = tuple(int(v) for v in value[:3])
+    elif isinstance(value, int) or str(value).strip().isdecimal():
+        text = str(value).strip()
+        if not text.isascii() or not 0 <= int(text) <= 255:
+            raise ValueError(f"{value!r}: a gray level must be between 0 and 255")
+        rgb = (int(text),) * 3
+    else:
+        try:
+            colour = ImageColor.getrgb(str(value).strip())
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a gray level (0-255) or a colour name such as "
+                "white, black, gray or #808080"
+            ) from None
+        rgb = tuple(colour[:3])
+    if len(rgb) != 3 or not all(0 <= v <= 255 for v in rgb):
+        raise ValueError(f"{value!r}: colour values must be between 0 and 255")
+    return rgb  # type: ignore[return-value]
+
+
+def load_image(
+    path: str | os.PathLike[str],
+    size: tuple[int, int] | None = None,
+    *,
+    max_pixels: int = MAX_PIXELS,
+    background: tuple[int, int, int] = WHITE,
+    max_bytes: int = MAX_INPUT_BYTES,
+    warnings: list[str] | None = None,
+) -> np.ndarray:
+    """Read an image file as a 2-D ``uint8`` grayscale array, or raise ``ImageReadError``.
+
+    The file is checked before Pillow decodes it: it must be a regular file
+    (FIFOs, devices, folders and broken or looping symlinks are refused
+    without being opened), at most ``max_bytes`` long, in one of the allowed
+    formats (PNG, JPEG, GIF, BMP, TIFF, WebP, PPM: never EPS/PS), and its
+    header may declare at most ``max_pixels`` pixels. Truncated or corrupt
+    data is an error, never padded. A file with several frames gives its
+    first, with a warning.
+
+    Then the EXIF orientation is applied (an unreadable tag is ignored, with
+    a warning) and every mode becomes grayscale on purpose: RGB, L and CMYK
+    exactly as ``ImageOps.grayscale``; alpha and palette transparency
+    flattened over ``background`` (hidden colours never show); 16-bit (and
+    32-bit ``I``) values divided by 257 instead of clipped; float (``F``)
+    values rounded and clipped, with a warning when out of 0..255, and NaN or
+    infinity an error. Then, with ``size=(width, height)``, Pillow's default
+    resampling, as the tutorial's ``img.resize((224, 224))``.
+
+    Warnings (one line each, without the path) are appended to ``warnings``
+    when a list is given; nothing is printed.
     """
     path = Path(path)
-    if not path.exists():
-        raise ImageReadError("no such file", path)
-    if not path.is_file():
-        raise ImageReadError("not a regular file", path)
+    notes: list[str] = [] if warnings is None else warnings
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise ImageReadError(
+            f"--size {size[0]}x{size[1]} is {size[0] * size[1]:,} pixels, more than the "
+            f"limit of {max_pixels:,} (--max-pixels)",
+            path,
+        )
+    info = _check_file(path, max_bytes)
+    fd = _open_regular(path, info)
     try:
-        with Image.open(path) as image:
-            gray = _to_gray(ImageOps.exif_transpose(image))
-    except UnidentifiedImageError:
-        raise ImageReadError("not an image Pillow can read", path) from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ImageReadError(f"cannot decode image: {exc}", path) from None
+        with os.fdopen(fd, "rb") as handle:
+            gray = _decode(handle, path, max_pixels, background, notes)
+    except ImageReadError:
+        raise
+    except OSError as exc:  # closing failed: the read is not trustworthy
+        raise ImageReadError(f"cannot read: {exc.strerror or exc}", path) from exc
     if size is not None and size != gray.size:
         gray = gray.resize(size)
     return np.asarray(gray)
 
 
-def _to_gray(image: Image.Image) -> Image.Image:
+def _check_file(path: Path, max_bytes: int) -> os.stat_result:
+    """lstat/stat only: nothing here opens, let alone reads, the file."""
+    try:
+        link = os.lstat(path)
+    except FileNotFoundError:
+        raise ImageReadError("no such file", path) from None
+    except OSError as exc:
+        raise ImageReadError(f"cannot read: {exc.strerror or exc}", path) from None
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        if stat.S_ISLNK(link.st_mode) and exc.errno == errno.ELOOP:
+            raise ImageReadError("symbolic link loop", path) from None
+        if stat.S_ISLNK(link.st_mode) and exc.errno == errno.ENOENT:
+            target = os.readlink(path)
+            raise ImageReadError(f"broken symbolic link (to {target!r})", path) from None
+        raise ImageReadError(f"cannot read: {exc.strerror or exc}", path) from None
+    _require_regular(path, info)
+    if info.st_size == 0:
+        raise ImageReadError("empty file (0 bytes)", path)
+    if info.st_size > max_bytes:
+        raise ImageReadError(
+            f"file is {info.st_size:,} bytes, more than the limit of {max_bytes:,}", path
+        )
+    return info
+
+
+def _require_regular(path: Path, info: os.stat_result) -> None:
+    mode = info.st_mode
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise ImageReadError("is a folder, not an image file", path)
+    if stat.S_ISFIFO(mode):
+        kind = "a FIFO (named pipe)"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    else:
+        kind = "a special file"
+    raise ImageReadError(f"is {kind}, not a regular file", path)
+
+
+def _open_regular(path: Path, checked: os.stat_result) -> int:
+    """Open without blocking and make sure it is still the regular file we checked."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ImageReadError(f"cannot read: {exc.strerror or exc}", path) from None
+    info = os.fstat(fd)
+    if (info.st_dev, info.st_ino) != (checked.st_dev, checked.st_ino):
+        os.close(fd)
+        raise ImageReadError("changed while being opened; try again", path)
+    try:
+        _require_regular(path, info)
+    except ImageReadError:
+        os.close(fd)
+        raise
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    return fd
+
+
+_BOMB_SIZE = re.compile(r"\((\d+) pixels\)")
+
+
+def _decode(
+    handle, path: Path, max_pixels: int, background: tuple[int, int, int], notes: list[str]
+) -> Image.Image:
+    """Pillow's part, with every warning caught as data and every failure ours."""
+    with pywarnings.catch_warnings(record=True) as caught:
+        pywarnings.simplefilter("always")
+        try:
+            with Image.open(handle, formats=IMAGE_FORMATS) as image:
+                _check_pixels(image.size, max_pixels, path)
+                if getattr(image, "is_animated", False):
+                    notes.append("has several frames; only the first is used")
+                    image.seek(0)
+                image.load()
+                image = _orient(image, notes)
+                gray = _to_gray(image, background, path, notes)
+        except ImageReadError:
+            raise
+        except UnidentifiedImageError:
+            raise ImageReadError(f"not a supported image ({_FORMAT_NAMES})", path) from None
+        except Image.DecompressionBombError as exc:
+            found = _BOMB_SIZE.search(str(exc))
+            pixels = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+            raise ImageReadError(
+                f"image has {pixels}, more than the limit of {max_pixels:,} (--max-pixels); "
+                "possibly a decompression bomb",
+                path,
+            ) from exc
+        except MemoryError as exc:
+            raise ImageReadError("not enough memory to decode this image", path) from exc
+        except Exception as exc:
+            raise ImageReadError(_corrupt(exc), path) from exc
+    for caught_warning in caught:
+        if issubclass(caught_warning.category, Image.DecompressionBombWarning):
+            continue  # our own --max-pixels check has already decided
+        text = str(caught_warning.message).strip().splitlines()[0] if caught_warning else ""
+        if text and text not in notes:
+            notes.append(text)
+    return gray
+
+
+def _check_pixels(size: tuple[int, int], max_pixels: int, path: Path) -> None:
+    width, height = size
+    if width * height > max_pixels:
+        raise ImageReadError(
+            f"image is {width}x{height} = {width * height:,} pixels, more than the limit "
+            f"of {max_pixels:,} (--max-pixels); possibly a decompression bomb",
+            path,
+        )
+    if width <= 0 or height <= 0:
+        raise ImageReadError(f"image has no pixels ({width}x{height})", path)
+
+
+def _corrupt(exc: BaseException) -> str:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "truncated" in detail.lower():
+        return f"truncated image data ({detail})"
+    return f"corrupt image data ({detail})"
+
+
+def _orient(image: Image.Image, notes: list[str]) -> Image.Image:
+    """Apply the EXIF orientation; a missing, invalid or unreadable tag changes nothing."""
+    try:
+        orientation = image.getexif().get(_ORIENTATION)
+    except Exception:
+        notes.append("unreadable EXIF data; orientation ignored")
+        return image
+    method = _TRANSPOSE.get(orientation) if isinstance(orientation, int) else None
+    if orientation not in (None, 1) and method is None:
+        notes.append(f"invalid EXIF orientation {orientation!r} ignored")
+    return image if method is None else image.transpose(method)
+
+
+def _to_gray(
+    image: Image.Image, background: tuple[int, int, int], path: Path, notes: list[str]
+) -> Image.Image:
     """One 8-bit ``L`` image, whatever the mode, without surprises."""
     mode = image.mode
-    if mode == "P" and "transparency" in image.info:
-        image, mode = image.convert("RGBA"), "RGBA"
-    if mode in ("LA", "La", "PA", "RGBA", "RGBa"):
-        rgba = image.convert("RGBA")
-        backdrop = Image.new("RGBA", rgba.size, (_BACKGROUND,) * 3 + (255,))
-        return ImageOps.grayscale(Image.alpha_composite(backdrop, rgba).convert("RGB"))
+    if mode in ("La", "RGBa"):  # premultiplied: undo it first
+        image = image.convert(mode[:-1] + "A")
+    elif (mode in ("1", "L", "P", "RGB") and "transparency" in image.info) or mode == "PA":
+        image = image.convert("RGBA")
+    mode = image.mode
+    if mode in ("LA", "RGBA"):
+        return _flatten(image, background)
     if mode.startswith("I;16") or mode == "I":
         wide = np.asarray(image).astype(np.float64)
-        return Image.fromarray(to_uint8(np.clip(wide, 0, 65535) / 257), mode="L")
+        if mode == "I" and (wide.min() < 0 or wide.max() > 65535):
+            notes.append("32-bit pixel values outside 0..65535 clipped")
+            np.clip(wide, 0, 65535, out=wide)
+        wide /= 257
+        return Image.fromarray(to_uint8(wide), mode="L")
     if mode == "F":
-        return Image.fromarray(to_uint8(np.asarray(image)), mode="L")
+        return Image.fromarray(_float_to_uint8(np.asarray(image), path, notes), mode="L")
+    if mode == "LAB":
+        return image.getchannel("L")  # lightness is the gray level
+    if mode == "HSV":
+        image = image.convert("RGB")
     return ImageOps.grayscale(image)
+
+
+def _flatten(image: Image.Image, background: tuple[int, int, int]) -> Image.Image:
+    """Composite over ``background``: ``(gray·a + bg·(255-a)) / 255``, rounded."""
+    alpha = np.asarray(image.getchannel("A")).astype(np.uint16)
+    gray = np.asarray(ImageOps.grayscale(image)).astype(np.uint16)  # ignores alpha
+    backdrop = Image.new("RGB", (1, 1), background).convert("L").getpixel((0, 0))
+    gray *= alpha
+    alpha ^= 255  # 255 - alpha, in place
+    alpha *= int(backdrop)  # type: ignore[arg-type]
+    gray += alpha
+    gray += 127
+    gray //= 255
+    return Image.fromarray(gray.astype(np.uint8), mode="L")
+
+
+def _float_to_uint8(values: np.ndarray, path: Path, notes: list[str]) -> np.ndarray:
+    if not np.isfinite(values).all():
+        raise ImageReadError("image has NaN or infinite pixel values", path)
+    low, high = float(values.min()), float(values.max())
+    if low < 0 or high > 255:
+        notes.append(f"float pixel values from {low:g} to {high:g} clipped to 0..255")
+    return to_uint8(values)
 
 
 def to_uint8(values: np.ndarray) -> np.ndarray:
@@ -77,9 +325,10 @@ def save_image(array: np.ndarray, path: str | os.PathLike[str], *, overwrite: bo
 
     Values are rounded and clipped to 0..255 (the tutorial's
     ``negative_to_zero``, plus the top end). The PNG goes to a temporary file
-    in the target's folder and is renamed into place, so a crash or a full disk
-    never leaves a partial file; an existing target is kept unless
-    ``overwrite``.
+    created with ``O_EXCL`` in the target's folder (ordinary permissions, as
+    ``open()`` gives), is flushed to disk and renamed into place, so a crash,
+    a full disk or Ctrl-C never leaves a partial file and never harms an
+    existing one; an existing target is kept unless ``overwrite``.
     """
     target = Path(path)
     array = np.asarray(array)
@@ -87,61 +336,12 @@ def save_image(array: np.ndarray, path: str | os.PathLike[str], *, overwrite: bo
         raise ValueError(f"array must be a non-empty 2-D array, got shape {array.shape}")
     if not target.parent.is_dir():
         raise OutputError(f"folder {str(target.parent)!r} does not exist", target)
-    if target.exists() and not overwrite:
+    if (target.exists() or target.is_symlink()) and not overwrite:
         raise OutputError("already exists (use --overwrite to replace it)", target)
     pixels = array if array.dtype == np.uint8 else to_uint8(array)
     image = Image.fromarray(pixels, mode="L")
     _atomic_write(image, target, overwrite=overwrite)
     return target
-
-
-def _atomic_write(image: Image.Image, target: Path, *, overwrite: bool) -> None:
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise OutputError(f"cannot write here: {exc.strerror or exc}", target) from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            image.save(handle, format="PNG")
-            handle.flush()
-            os.fsync(handle.fileno())
-        _chmod_like_new_file(tmp)
-        _place(tmp, target, overwrite=overwrite)
-    except FileExistsError:
-        tmp.unlink(missing_ok=True)
-        raise OutputError("already exists (use --overwrite to replace it)", target) from None
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write: {exc.strerror or exc}", target) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _place(tmp: Path, target: Path, *, overwrite: bool) -> None:
-    """Rename ``tmp`` onto ``target``; without ``overwrite`` never clobber it."""
-    if overwrite:
-        os.replace(tmp, target)
-        return
-    try:
-        os.link(tmp, target)  # atomic, and fails if the target appeared meanwhile
-    except FileExistsError:
-        raise
-    except OSError:  # a filesystem without hard links
-        if target.exists():
-            raise FileExistsError(target) from None
-        os.replace(tmp, target)
-    else:
-        tmp.unlink()
-
-
-def _chmod_like_new_file(path: Path) -> None:
-    """mkstemp makes 0600 files; give the output the permissions open() would."""
-    umask = os.umask(0)
-    os.umask(umask)
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o666 & ~umask)
 
 
 def save_sheet(array: np.ndarray, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
@@ -155,7 +355,74 @@ def save_sheet(array: np.ndarray, path: str | os.PathLike[str], *, overwrite: bo
         raise ValueError(f"array must be (H, W, 3) uint8, got {array.shape} {array.dtype}")
     if not target.parent.is_dir():
         raise OutputError(f"folder {str(target.parent)!r} does not exist", target)
-    if target.exists() and not overwrite:
+    if (target.exists() or target.is_symlink()) and not overwrite:
         raise OutputError("already exists (use --overwrite to replace it)", target)
     _atomic_write(Image.fromarray(array, mode="RGB"), target, overwrite=overwrite)
     return target
+
+
+def _create_temp(target: Path) -> tuple[int, Path]:
+    """A new, empty file beside ``target``: ``O_EXCL``, mode ``0o666 & ~umask``."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(target.parent))
+
+
+def _atomic_write(image: Image.Image, target: Path, *, overwrite: bool) -> None:
+    try:
+        fd, tmp = _create_temp(target)
+    except OSError as exc:
+        raise OutputError(f"cannot write here: {exc.strerror or exc}", target) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            image.save(handle, format="PNG")
+            handle.flush()
+            os.fsync(handle.fileno())
+        _place(tmp, target, overwrite=overwrite)
+    except FileExistsError:
+        tmp.unlink(missing_ok=True)
+        raise OutputError("already exists (use --overwrite to replace it)", target) from None
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write: {exc.strerror or exc}", target) from exc
+    except BaseException:  # Ctrl-C, or an encoder bug: never leave the temporary file
+        tmp.unlink(missing_ok=True)
+        raise
+    _sync_folder(target.parent)
+
+
+def _place(tmp: Path, target: Path, *, overwrite: bool) -> None:
+    """Rename ``tmp`` onto ``target``; without ``overwrite`` never clobber it."""
+    if overwrite:
+        os.replace(tmp, target)
+        return
+    try:
+        os.link(tmp, target)  # atomic, and fails if the target appeared meanwhile
+    except FileExistsError:
+        raise
+    except OSError:  # a filesystem without hard links
+        if target.exists() or target.is_symlink():
+            raise FileExistsError(target) from None
+        os.replace(tmp, target)
+    else:
+        tmp.unlink()
+
+
+def _sync_folder(folder: Path) -> None:
+    """Best effort: make the rename itself durable (POSIX only; harmless elsewhere)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -91,7 +91,9 @@ def test_not_an_image(tmp_path):
     fake.write_text("not really")
     result = run("apply", "-k", "sharpen", fake, tmp_path / "o.png")
     assert result.exit_code == 1
-    assert result.stderr == f"convcli: error: {fake}: not an image Pillow can read\n"
+    assert result.stderr == (
+        f"convcli: error: {fake}: not a supported image (PNG, JPEG, GIF, BMP, TIFF, WebP or PPM)\n"
+    )
     _only(tmp_path, "fake.jpg")
 
 

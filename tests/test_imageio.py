@@ -110,11 +110,11 @@ def test_resize_happens_after_grayscale_like_the_tutorial(rgb_jpeg):
 def test_missing_directory_and_non_image_inputs(tmp_path):
     with pytest.raises(ImageReadError, match="nope.png: no such file"):
         load_image(tmp_path / "nope.png")
-    with pytest.raises(ImageReadError, match="not a regular file"):
+    with pytest.raises(ImageReadError, match="is a folder, not an image file"):
         load_image(tmp_path)
     text = tmp_path / "notes.png"
     text.write_text("hello")
-    with pytest.raises(ImageReadError, match="notes.png: not an image Pillow can read"):
+    with pytest.raises(ImageReadError, match=r"notes.png: not a supported image \(PNG, JPEG"):
         load_image(text)
 
 
@@ -123,7 +123,9 @@ def test_truncated_file_is_an_error(tmp_path, rgb_jpeg):
     with Image.open(rgb_jpeg) as image:
         image.save(cut)
     cut.write_bytes(cut.read_bytes()[:200])
-    with pytest.raises(ImageReadError, match="cut.png: cannot decode image"):
+    with pytest.raises(
+        ImageReadError, match=r"cut.png: truncated image data \(image file is truncated"
+    ):
         load_image(cut)
 
 
