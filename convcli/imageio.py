@@ -16,6 +16,7 @@ import re
 import secrets
 import stat
 import warnings as pywarnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -201,6 +202,8 @@ def _decode(
         try:
             with Image.open(handle, formats=IMAGE_FORMATS) as image:
                 _check_pixels(image.size, max_pixels, path)
+                if image.format == "PNG":
+                    _check_png_checksums(handle, path)
                 if getattr(image, "is_animated", False):
                     notes.append("has several frames; only the first is used")
                     image.seek(0)
@@ -210,7 +213,7 @@ def _decode(
         except ImageReadError:
             raise
         except UnidentifiedImageError:
-            raise ImageReadError(f"not a supported image ({_FORMAT_NAMES})", path) from None
+            raise ImageReadError(_unidentified(handle), path) from None
         except Image.DecompressionBombError as exc:
             found = _BOMB_SIZE.search(str(exc))
             pixels = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
@@ -230,6 +233,70 @@ def _decode(
         if text and text not in notes:
             notes.append(text)
     return gray
+
+
+_SIGNATURES = (
+    (b"%!PS", "PostScript"),
+    (b"\xc5\xd0\xd3\xc6", "PostScript"),  # DOS EPS binary header
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+
+
+def _unidentified(handle) -> str:
+    """Why Pillow could not identify the file, in the user's terms."""
+    try:
+        handle.seek(0)
+        head = handle.read(16)
+    except OSError:
+        head = b""
+    kind = next((name for magic, name in _SIGNATURES if head.startswith(magic)), None)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        kind = "WebP"
+    if kind == "PostScript":
+        return "is PostScript (EPS/PS), which convcli never opens: it would run Ghostscript"
+    if kind:
+        return f"corrupt {kind}: its header does not decode"
+    return f"not a supported image ({_FORMAT_NAMES})"
+
+
+def _check_png_checksums(handle, path: Path) -> None:
+    """Verify every chunk's CRC, as libpng does (Pillow skips those of the image data).
+
+    Stops quietly at IEND or at the end of the file: a truncated file is the
+    decoder's to report. Reads in bounded pieces, so memory stays flat.
+    """
+    position = handle.tell()
+    try:
+        handle.seek(8)
+        while True:
+            head = handle.read(8)
+            if len(head) < 8:
+                return
+            length = int.from_bytes(head[:4], "big")
+            kind = head[4:]
+            crc = zlib.crc32(kind)
+            remaining = length
+            while remaining:
+                piece = handle.read(min(remaining, 1 << 20))
+                if not piece:
+                    return
+                crc = zlib.crc32(piece, crc)
+                remaining -= len(piece)
+            stored = handle.read(4)
+            if len(stored) < 4:
+                return
+            if int.from_bytes(stored, "big") != crc:
+                name = kind.decode("latin-1")
+                raise ImageReadError(f"corrupt PNG: bad checksum in its {name!r} chunk", path)
+            if kind == b"IEND":
+                return
+    finally:
+        handle.seek(position)
 
 
 def _check_pixels(size: tuple[int, int], max_pixels: int, path: Path) -> None:
