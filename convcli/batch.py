@@ -46,6 +46,8 @@ class Result:
     input_size: tuple[int, int] | None = None  # (width, height) as loaded
     output_size: tuple[int, int] | None = None
     seconds: float = 0.0
+    warnings: tuple[str, ...] = ()  # about the input, one line each
+    error: ConvcliError | None = None  # the exception behind a failure, for --debug
 
     @property
     def ok(self) -> bool:
@@ -87,13 +89,14 @@ def process(job: Job, options: Options) -> Result:
     try:
         outcome = pipeline.process(job.source, job.target, options)
     except ConvcliError as exc:
-        return Result(job, "failed", str(exc), seconds=time.perf_counter() - start)
+        return Result(job, "failed", str(exc), seconds=time.perf_counter() - start, error=exc)
     return Result(
         job,
         "ok",
         input_size=outcome.input_size,
         output_size=outcome.output_size,
         seconds=time.perf_counter() - start,
+        warnings=outcome.warnings,
     )
 
 

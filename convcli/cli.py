@@ -10,6 +10,7 @@ import math
 import re
 import sys
 import time
+import traceback
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from rich.text import Text
 from .engine import PADDINGS
 from .errors import KernelError
 from .kernels import KERNELS, Kernel, parse_kernel, separate
+from .limits import MAX_PIXELS, MAX_PIXELS_CEILING
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -67,6 +69,27 @@ class Size(click.ParamType):
         return width, height
 
 
+class Background(click.ParamType):
+    """``--background``: a gray level 0-255 or a colour name Pillow knows."""
+
+    name = "colour"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[int, int, int]:
+        if isinstance(value, tuple):
+            return value
+        from .imageio import parse_background  # Pillow's colour names, only when asked
+
+        try:
+            return parse_background(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+_debug = {"on": False}  # set by --debug; read by main() for unexpected failures
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -78,7 +101,12 @@ def _version() -> str:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), "-V", "--version", prog_name="convcli")
-def cli() -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Show the traceback behind each error (for bug reports).",
+)
+def cli(debug: bool) -> None:
     """Run a convolution kernel over images, from the shell.
 
     The kernel slides over each image without flipping (cross-correlation,
@@ -94,6 +122,7 @@ def cli() -> None:
     Exit status: 0 all done, 1 an input failed, 2 bad command line,
     130 interrupted.
     """
+    _debug["on"] = debug
 
 
 @cli.command()
@@ -120,6 +149,20 @@ def cli() -> None:
     metavar="WxH",
     help="Resize (after grayscale) to WxH, or N for NxN, e.g. 224. Default: keep the size.",
 )
+@click.option(
+    "--max-pixels",
+    type=click.IntRange(1, MAX_PIXELS_CEILING),
+    default=MAX_PIXELS,
+    show_default=True,
+    help="Refuse, unread, inputs whose header declares more pixels (decompression bombs).",
+)
+@click.option(
+    "--background",
+    type=Background(),
+    default="white",
+    show_default=True,
+    help="What transparency is flattened over: a gray level 0-255 or a colour name.",
+)
 @click.option("-f", "--overwrite", is_flag=True, help="Replace outputs that already exist.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option(
@@ -133,6 +176,8 @@ def apply(
     kernel: Kernel,
     padding: str,
     size: tuple[int, int] | None,
+    max_pixels: int,
+    background: tuple[int, int, int],
     overwrite: bool,
     quiet: bool,
     compare: bool,
@@ -162,17 +207,33 @@ def apply(
         jobs = plan(inputs, output)
     except PlanError as exc:
         raise click.UsageError(str(exc)) from None
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise click.BadParameter(
+            f"{size[0]}x{size[1]} is more than --max-pixels ({max_pixels:,})",
+            param_hint="'-s' / '--size'",
+        )
     options = Options(
-        kernel=kernel, padding=padding.lower(), size=size, overwrite=overwrite, compare=compare
+        kernel=kernel,
+        padding=padding.lower(),
+        size=size,
+        overwrite=overwrite,
+        max_pixels=max_pixels,
+        background=background,
+        compare=compare,
     )
     start = time.perf_counter()
     failed = 0
     for result in run(jobs, options):
+        if not quiet:
+            for warning in getattr(result, "warnings", ()):
+                click.echo(f"convcli: warning: {result.job.source}: {warning}", err=True)
         if result.ok:
             if not quiet:
                 _report_ok(result, options)
         else:
             failed += 1
+            if _debug["on"] and getattr(result, "error", None) is not None:
+                traceback.print_exception(result.error, file=sys.stderr)
             click.echo(f"convcli: error: {result.reason}", err=True)
     if not quiet and len(jobs.jobs) > 1:
         done = len(jobs.jobs) - failed
@@ -423,6 +484,16 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("convcli: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # a bug, not the user's fault: one line, unless --debug
+        if _debug["on"]:
+            traceback.print_exc()
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        click.echo(
+            f"convcli: error: internal error: {type(exc).__name__}: {detail} "
+            "(run with --debug for the traceback)",
+            err=True,
+        )
+        sys.exit(EXIT_FAILED)
 
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "cli", "main"]

@@ -15,6 +15,7 @@ import numpy as np
 from .engine import convolve, output_shape
 from .errors import ImageShapeError, OutputError
 from .kernels import Kernel
+from .limits import MAX_PIXELS
 
 __all__ = [
     "Options",
@@ -22,6 +23,7 @@ __all__ = [
     "check_target",
     "compare_path",
     "filter_image",
+    "is_same_file",
     "process",
     "write_compare",
 ]
@@ -37,6 +39,8 @@ class Options:
     size: tuple[int, int] | None = None  # (width, height)
     overwrite: bool = False
     compare: bool = False  # also write <stem>.compare.png, input beside result
+    max_pixels: int = MAX_PIXELS  # inputs declaring more pixels are refused unread
+    background: tuple[int, int, int] = (255, 255, 255)  # transparency is flattened over it
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Outcome:
 
     input_size: tuple[int, int]  # (width, height) as loaded
     output_size: tuple[int, int]
+    warnings: tuple[str, ...] = ()  # one line each, about the input, for the report
 
 
 def process(source: Path, target: Path, options: Options) -> Outcome:
@@ -53,14 +58,25 @@ def process(source: Path, target: Path, options: Options) -> Outcome:
     check_target(source, target, overwrite=options.overwrite)
     if options.compare:
         check_target(source, compare_path(target), overwrite=options.overwrite)
-    image = load_image(source, options.size)
-    result = filter_image(image, options, source)
-    save_image(result, target, overwrite=options.overwrite)
-    if options.compare:
-        write_compare(image, result, target, options)
+    notes: list[str] = []
+    image = load_image(
+        source,
+        options.size,
+        max_pixels=options.max_pixels,
+        background=options.background,
+        warnings=notes,
+    )
+    try:
+        result = filter_image(image, options, source)
+        save_image(result, target, overwrite=options.overwrite)
+        if options.compare:
+            write_compare(image, result, target, options)
+    except MemoryError:
+        raise ImageShapeError("not enough memory to filter this image", source) from None
     return Outcome(
         input_size=(image.shape[1], image.shape[0]),
         output_size=(result.shape[1], result.shape[0]),
+        warnings=tuple(notes),
     )
 
 
@@ -78,14 +94,34 @@ def filter_image(image: np.ndarray, options: Options, source: Path | None = None
 
 
 def check_target(source: Path, target: Path, *, overwrite: bool) -> None:
-    """Refuse, before any decoding, an output that is the input or already exists."""
+    """Refuse, before any decoding, an output that must not or cannot be written.
+
+    That is: an output that resolves to the input (same file by device and
+    inode, so symlinks, hard links and case-insensitive spellings of the same
+    name are all caught), a folder or special file, an existing file without
+    ``overwrite``, and a single-file output whose folder does not exist.
+    """
+    if is_same_file(source, target):
+        raise OutputError("is the input file; choose another output", target)
     if target.exists() or target.is_symlink():
-        if source.exists() and target.exists() and source.samefile(target):
-            raise OutputError("is the input file; choose another output", target)
         if target.is_dir():
             raise OutputError("is a folder", target)
+        if target.exists() and not target.is_file():
+            raise OutputError("is not a regular file; refusing to replace it", target)
         if not overwrite:
             raise OutputError("already exists (use --overwrite to replace it)", target)
+    parent = target.parent
+    if not parent.is_dir():
+        raise OutputError(f"folder {str(parent)!r} does not exist", target)
+
+
+def is_same_file(a: Path, b: Path) -> bool:
+    """True when both paths lead to one file (symlinks followed, hard links included)."""
+    try:
+        first, second = a.stat(), b.stat()
+    except (OSError, ValueError):
+        return False
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
 
 
 def compare_path(target: Path) -> Path:
