@@ -1,0 +1,152 @@
+"""Every file of the hostile corpus (tests/make_corpus.py) through the real CLI.
+
+Each case asserts the exact exit code, the exact line on stderr, and that
+nothing but the expected output exists afterwards: no partial file, no
+temporary file, and the corpus itself untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from convcli import ImageReadError, load_image
+from convcli.cli import cli
+
+from .make_corpus import CASES, build
+
+POSIX = hasattr(os, "mkfifo")
+BY_NAME = {case.name: case for case in CASES}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus")
+    build(folder, posix=POSIX)
+    return folder
+
+
+def _listing(folder):
+    return sorted(os.listdir(folder))
+
+
+def _expected_stderr(case, source):
+    lines = [f"convcli: warning: {source}: {w}\n" for w in case.warnings]
+    return "".join(lines)
+
+
+def _cli_cases():
+    for case in CASES:
+        marks = []
+        if case.posix_only and not POSIX:
+            marks.append(pytest.mark.skip(reason="needs FIFOs and symlinks"))
+        if case.through_cli and case.name != "fifo.png":  # the FIFO runs in a subprocess
+            yield pytest.param(case, id=case.name, marks=marks)
+
+
+@pytest.mark.parametrize("case", list(_cli_cases()))
+def test_corpus_case_through_the_cli(corpus, tmp_path, case):
+    before = _listing(corpus)
+    source = corpus / case.name
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "result.png"
+    result = CliRunner().invoke(
+        cli, ["apply", "-k", "blur", "-p", "same", str(source), str(target)]
+    )
+    assert "Traceback" not in result.output
+    if case.reason is None:
+        assert result.exit_code == 0, result.output
+        assert result.stderr.startswith(_expected_stderr(case, source))
+        assert "convcli: warning" not in result.stderr[len(_expected_stderr(case, source)) :]
+        assert _listing(out) == ["result.png"]
+        with Image.open(target) as written:
+            assert (written.format, written.mode, written.size) == ("PNG", "L", case.size)
+    else:
+        assert result.exit_code == 1, result.output
+        expected = f"convcli: error: {source}: {case.reason}"
+        if case.reason_prefix:
+            assert result.stderr.startswith(expected), result.stderr
+            assert result.stderr.count("\n") == 1 and result.stderr.endswith(")\n")
+        else:
+            assert result.stderr == expected + "\n"
+        assert _listing(out) == []
+    assert _listing(corpus) == before  # no temp file beside the inputs, nothing deleted
+
+
+def test_every_corpus_case_is_checked_through_the_loader(corpus):
+    """The same expectations one level down, including the cases the CLI test skips."""
+    for case in CASES:
+        path = corpus / case.name
+        if not os.path.lexists(path):
+            continue
+        warnings: list[str] = []
+        if case.reason is None:
+            assert load_image(path, warnings=warnings).shape == case.size[::-1], case.name
+            assert warnings == list(case.warnings), case.name
+        else:
+            with pytest.raises(ImageReadError) as caught:
+                load_image(path, warnings=warnings)
+            assert caught.value.path == str(path)
+            if case.reason_prefix:
+                assert caught.value.reason.startswith(case.reason), case.name
+            else:
+                assert caught.value.reason == case.reason, case.name
+
+
+def _subprocess(*args, timeout=60):
+    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "convcli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.skipif(not POSIX, reason="needs FIFOs")
+def test_a_fifo_is_refused_without_hanging(corpus, tmp_path):
+    fifo = corpus / "fifo.png"
+    done = _subprocess("apply", "-k", "blur", fifo, tmp_path / "o.png", timeout=30)
+    assert done.returncode == 1
+    assert done.stderr == f"convcli: error: {fifo}: {BY_NAME['fifo.png'].reason}\n"
+    assert _listing(tmp_path) == []
+
+
+def test_hostile_files_in_one_real_run(corpus, tmp_path):
+    """Exit 1, one line per bad file, the good files still written, no traceback."""
+    names = ["eps-named.png", "header-only-bomb.png", "bad-data-crc.png", "rgb.jpg", "text.png"]
+    done = _subprocess("apply", "-q", "-k", "sharpen", *(corpus / n for n in names), tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"convcli: error: {corpus / n}: {BY_NAME[n].reason}" for n in names if n != "rgb.jpg"
+    ]
+    assert _listing(tmp_path) == ["rgb.png"]
+
+
+def test_usage_errors_come_before_any_input_is_opened(corpus, tmp_path):
+    """Exit 2 with a FIFO among the inputs: nothing is read, nothing is created."""
+    out = tmp_path / "new-folder"
+    inputs = [corpus / "rgb.jpg", corpus / "fifo.png"] if POSIX else [corpus / "rgb.jpg"]
+    for bad in (["-k", "nope"], ["-k", "blur", "--max-pixels", "0"], ["-k", "blur", "-s", "20000"]):
+        done = _subprocess("apply", *bad, *inputs, out, timeout=30)
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        assert not out.exists()
+
+
+def test_max_pixels_lets_a_bigger_header_through_to_the_decoder(corpus, tmp_path):
+    """Raising --max-pixels moves the limit; the header-only file then fails to decode."""
+    source = corpus / "header-over-max-pixels.png"
+    result = CliRunner().invoke(
+        cli, ["apply", "-k", "blur", "--max-pixels", "100000000", str(source), str(tmp_path / "o")]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"convcli: error: {source}: corrupt image data (")
+    assert _listing(tmp_path) == []
