@@ -295,6 +295,16 @@ def kernels(name: str | None) -> None:
     out.print(Text(_LEGEND, style="dim"))
 
 
+_TILE = 512  # gallery tiles fit in this square unless --size says otherwise
+
+
+def _fit(shape: tuple[int, ...], side: int) -> tuple[int, int]:
+    """``(width, height)`` of an ``(H, W)`` image shrunk to fit ``side`` x ``side``."""
+    height, width = shape[:2]
+    scale = side / max(height, width)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 @cli.command()
 @click.argument("image", type=click.Path(path_type=Path))
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
@@ -315,7 +325,12 @@ def kernels(name: str | None) -> None:
     help="As for apply; 'same' keeps every tile the size of the original.",
 )
 @click.option(
-    "-s", "--size", type=Size(), default=None, metavar="WxH", help="Resize first, as for apply."
+    "-s",
+    "--size",
+    type=Size(),
+    default=None,
+    metavar="WxH",
+    help=f"Resize first, as for apply. Default: fit within {_TILE}x{_TILE}, keeping the shape.",
 )
 @click.option(
     "-c",
@@ -339,7 +354,8 @@ def gallery(
 
     The original comes first, then one labelled tile per kernel, row by row.
     Each tile is, pixel for pixel, what 'convcli apply' writes with the same
-    kernel, padding and size.
+    kernel, padding and size. Images larger than 512 pixels on a side are
+    shrunk to fit, as with '--size', unless --size is given.
 
     \b
     Examples:
@@ -356,6 +372,9 @@ def gallery(
     try:
         check_target(image, output, overwrite=overwrite)
         loaded = load_image(image, size)
+        if size is None and max(loaded.shape) > _TILE:  # thumbnails, as apply --size makes them
+            size = _fit(loaded.shape, _TILE)
+            loaded = load_image(image, size)
         panels = [Panel(loaded, f"{image.name}  {loaded.shape[1]}x{loaded.shape[0]}")]
         for kernel in chosen:
             options = Options(kernel=kernel, padding=padding, size=size)

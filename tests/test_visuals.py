@@ -171,6 +171,23 @@ def test_gallery_layout_follows_columns(tmp_path, gray_png, columns):
         assert (box.top, box.left) == (tops[row], lefts[column])
 
 
+def test_gallery_shrinks_a_large_image_to_fit_as_apply_size_would(tmp_path):
+    big = tmp_path / "big.png"
+    rng = np.random.default_rng(5)
+    Image.fromarray(rng.integers(0, 256, (300, 640), dtype=np.uint8), "L").save(big)
+    out = tmp_path / "g.png"
+    result = run("gallery", "-k", "blur", big, out)
+    assert result.exit_code == 0, result.output
+    sheet = read(out)
+    original, blurred = gray_boxes(sheet)
+    assert (original.width, original.height) == (512, 240)
+    applied = tmp_path / "blur.png"
+    assert run("apply", "-k", "blur", "-p", "same", "-s", "512x240", big, applied).exit_code == 0
+    np.testing.assert_array_equal(picture(sheet, blurred), read(applied))
+    assert run("gallery", "-k", "blur", "-s", "640x300", big, tmp_path / "full.png").exit_code == 0
+    assert gray_boxes(read(tmp_path / "full.png"))[0].width == 640
+
+
 def test_gallery_errors_are_one_line_and_leave_nothing(tmp_path, rgb_jpeg):
     missing = tmp_path / "nope.jpg"
     result = run("gallery", missing, tmp_path / "g.png")
