@@ -402,8 +402,17 @@ _POSITIVE = (17, 18, 19, 20, 21)  # xterm-256 blues, dark to bright
 _NEGATIVE = (52, 88, 124, 160, 196)  # xterm-256 reds, dark to bright
 
 
+_GRID_MAX = 15  # widest matrix drawn cell by cell; larger ones are summarised
+
+
 def _grid(weights: np.ndarray) -> Text:
     """The matrix as coloured cells, values right-aligned, a common fraction factored out."""
+    if max(weights.shape) > _GRID_MAX:
+        return Text(
+            f"{weights.shape[0]}x{weights.shape[1]}: too large to draw; weights from "
+            f"{weights.min():.3g} to {weights.max():.3g}",
+            style="italic",
+        )
     scale = _common_denominator(weights)
     values = np.rint(weights * scale) if scale else weights
     cells = [[_number(v, exact=scale is not None) for v in row] for row in values]

@@ -395,3 +395,10 @@ def test_readme_gallery_is_up_to_date():
         expected = to_uint8(convolve(image, kernel.weights, padding="same"))
         np.testing.assert_array_equal(picture(sheet, box), expected, err_msg=stale)
     assert "](docs/gallery.png)" in (root / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_matrix_too_large_to_draw_is_summarised():
+    assert _grid(np.full((16, 3), 0.5)).plain == (
+        "16x3: too large to draw; weights from 0.5 to 0.5"
+    )
+    assert len(_grid(np.ones((15, 15))).plain.splitlines()) == 15
