@@ -451,22 +451,18 @@ def _properties(weights: np.ndarray) -> list[Text]:
     total = float(weights.sum())
     tolerance = 1e-9 * max(1.0, float(np.abs(weights).sum()))
     if abs(total - 1) <= tolerance:
-        kind = Text.assemble(("normalised", "bold"), ": sums to 1, keeps the brightness")
+        kind = Text.assemble(("normalised", "bold"), " (sums to 1: brightness kept)")
     elif abs(total) <= tolerance:
-        kind = Text.assemble(("zero-sum", "bold"), ": an edge detector, flat areas turn black")
+        kind = Text.assemble(("zero-sum", "bold"), " (an edge detector: flat areas go black)")
     else:
         kind = Text.assemble(
-            ("neither", "bold"), f": sums to {_fraction(total)}, scales the brightness"
+            ("neither", "bold"), f" normalised nor zero-sum (sums to {_fraction(total)})"
         )
     parts = separate(weights)
     if parts is None:
-        split = Text.assemble(("not separable", "bold"), " (rank > 1: one 2-D pass)")
+        split = Text.assemble(("not separable", "bold"))
     else:
-        kh, kw = weights.shape
-        split = Text.assemble(
-            ("separable", "bold"),
-            f": {_factors(*parts)} ({kh} + {kw} taps instead of {kh * kw})",
-        )
+        split = Text.assemble(("separable", "bold"), f": {_factors(*parts)}")
     return [kind, split]
 
 
