@@ -48,6 +48,8 @@ class Result:
     seconds: float = 0.0
     warnings: tuple[str, ...] = ()  # about the input, one line each
     error: ConvcliError | None = None  # the exception behind a failure, for --debug
+    raw_range: tuple[float, float] | None = None  # the float result's min and max
+    clipped: float | None = None  # share of pixels that clipping changed
 
     @property
     def ok(self) -> bool:
@@ -97,6 +99,8 @@ def process(job: Job, options: Options) -> Result:
         output_size=outcome.output_size,
         seconds=time.perf_counter() - start,
         warnings=outcome.warnings,
+        raw_range=(outcome.raw_min, outcome.raw_max),  # type: ignore[arg-type]
+        clipped=outcome.clipped,
     )
 
 

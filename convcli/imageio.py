@@ -18,6 +18,7 @@ import stat
 import warnings as pywarnings
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
@@ -79,6 +80,8 @@ def load_image(
     background: tuple[int, int, int] = WHITE,
     max_bytes: int = MAX_INPUT_BYTES,
     warnings: list[str] | None = None,
+    color: bool = False,
+    wide: bool = False,
 ) -> np.ndarray:
     """Read an image file as a 2-D ``uint8`` grayscale array, or raise ``ImageReadError``.
 
@@ -101,6 +104,12 @@ def load_image(
 
     Warnings (one line each, without the path) are appended to ``warnings``
     when a list is given; nothing is printed.
+
+    With ``color``: an ``(H, W, 3)`` RGB or, when the image has transparency,
+    ``(H, W, 4)`` RGBA ``uint8`` array instead, alpha kept as it is (see
+    :func:`_convert`). With ``wide``: 16-bit (and ``I``) images keep their
+    precision as ``float64`` values ``v / 257`` (still on the 0..255 scale)
+    instead of being rounded to 8 bits.
     """
     path = Path(path)
     notes: list[str] = [] if warnings is None else warnings
@@ -114,14 +123,43 @@ def load_image(
     fd = _open_regular(path, info)
     try:
         with os.fdopen(fd, "rb") as handle:
-            gray = _decode(handle, path, max_pixels, background, notes)
+            gray = _decode(handle, path, max_pixels, background, notes, color=color, wide=wide)
     except ImageReadError:
         raise
     except OSError as exc:  # closing failed: the read is not trustworthy
         raise ImageReadError(f"cannot read: {exc.strerror or exc}", path) from exc
     if size is not None and size != gray.size:
         gray = gray.resize(size)
-    return np.asarray(gray)
+    return np.asarray(gray, dtype=np.float64) if gray.mode == "F" else np.asarray(gray)
+
+
+def _convert(
+    image: Image.Image,
+    background: tuple[int, int, int],
+    path: Path,
+    notes: list[str],
+    *,
+    color: bool,
+    wide: bool,
+) -> Image.Image:
+    """The mode the pipeline asked for (gray ``L`` unless ``color`` or ``wide`` say otherwise).
+
+    ``color``: RGB, or RGBA when the image has alpha or palette transparency
+    (alpha is kept, not flattened; Pillow premultiplies it while resizing).
+    16-bit and float images have no 16-bit colour mode in Pillow, so they
+    become gray first (divided by 257), then RGB. ``wide``: a 16-bit or ``I``
+    image becomes float ``F`` on the 0..255 scale, unrounded.
+    """
+    mode = image.mode
+    if color:
+        if mode.startswith("I") or mode == "F":
+            return _to_gray(image, background, path, notes).convert("RGB")
+        alpha = mode in ("LA", "La", "PA", "RGBA", "RGBa") or "transparency" in image.info
+        return image.convert("RGBA" if alpha else "RGB")
+    if wide and (mode.startswith("I;16") or mode == "I"):
+        values = np.clip(np.asarray(image).astype(np.float64), 0, 65535) / 257
+        return Image.fromarray(values.astype(np.float32), mode="F")
+    return _to_gray(image, background, path, notes)
 
 
 def _check_file(path: Path, max_bytes: int) -> os.stat_result:
@@ -194,7 +232,14 @@ _BOMB_SIZE = re.compile(r"\((\d+) pixels\)")
 
 
 def _decode(
-    handle, path: Path, max_pixels: int, background: tuple[int, int, int], notes: list[str]
+    handle,
+    path: Path,
+    max_pixels: int,
+    background: tuple[int, int, int],
+    notes: list[str],
+    *,
+    color: bool = False,
+    wide: bool = False,
 ) -> Image.Image:
     """Pillow's part, with every warning caught as data and every failure ours."""
     with pywarnings.catch_warnings(record=True) as caught:
@@ -209,7 +254,7 @@ def _decode(
                     image.seek(0)
                 image.load()
                 image = _orient(image, notes)
-                gray = _to_gray(image, background, path, notes)
+                gray = _convert(image, background, path, notes, color=color, wide=wide)
         except ImageReadError:
             raise
         except UnidentifiedImageError:
@@ -387,28 +432,65 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(values), 0, 255).astype(np.uint8)
 
 
-def save_image(array: np.ndarray, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-    """Write ``array`` as an 8-bit grayscale PNG, atomically.
+def save_image(
+    array: np.ndarray, path: str | os.PathLike[str], *, overwrite: bool = False, depth: int = 8
+) -> Path:
+    """Write ``array`` atomically, in the format the extension names.
 
-    Values are rounded and clipped to 0..255 (the tutorial's
-    ``negative_to_zero``, plus the top end). The PNG goes to a temporary file
-    created with ``O_EXCL`` in the target's folder (ordinary permissions, as
-    ``open()`` gives), is flushed to disk and renamed into place, so a crash,
-    a full disk or Ctrl-C never leaves a partial file and never harms an
-    existing one; an existing target is kept unless ``overwrite``.
+    ``.png`` (or no extension), ``.tif``/``.tiff`` and ``.webp`` (lossless):
+    values on the 0..255 scale are rounded and clipped (the tutorial's
+    ``negative_to_zero``, plus the top end) to 8 bits, or with ``depth=16``
+    multiplied by 257 and rounded to 16 bits (grayscale PNG/TIFF only). A
+    2-D array is written gray, ``(H, W, 3)`` RGB, ``(H, W, 4)`` RGBA.
+    ``.npy``: the array itself, unrounded (``allow_pickle=False``).
+
+    The file goes to a temporary file created with ``O_EXCL`` in the target's
+    folder (ordinary permissions, as ``open()`` gives), is flushed to disk and
+    renamed into place, so a crash, a full disk or Ctrl-C never leaves a
+    partial file and never harms an existing one; an existing target is kept
+    unless ``overwrite``.
     """
+    from .pipeline import OUTPUT_FORMATS
+
     target = Path(path)
     array = np.asarray(array)
-    if array.ndim != 2 or array.size == 0:
-        raise ValueError(f"array must be a non-empty 2-D array, got shape {array.shape}")
+    if array.size == 0 or not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
+        raise ValueError(
+            f"array must be a non-empty (H, W), (H, W, 3) or (H, W, 4) array, "
+            f"got shape {array.shape}"
+        )
+    fmt = OUTPUT_FORMATS.get(target.suffix.lower())
+    if fmt is None:
+        raise OutputError(f"unknown output format {target.suffix!r}", target)
+    if depth not in (8, 16) or (
+        depth == 16 and fmt != "NPY" and (fmt == "WEBP" or array.ndim == 3)
+    ):
+        raise ValueError(f"depth {depth} is not available for {array.ndim}-D {fmt} output")
     if not target.parent.is_dir():
         raise OutputError(f"folder {str(target.parent)!r} does not exist", target)
     if (target.exists() or target.is_symlink()) and not overwrite:
         raise OutputError("already exists (use --overwrite to replace it)", target)
-    pixels = array if array.dtype == np.uint8 else to_uint8(array)
-    image = Image.fromarray(pixels, mode="L")
-    _atomic_write(image, target, overwrite=overwrite)
+    if fmt == "NPY":
+        image: Any = _NpyFile(array)
+    elif depth == 16:
+        image = Image.fromarray(np.clip(np.rint(array * 257.0), 0, 65535).astype(np.uint16))
+    else:
+        image = Image.fromarray(array if array.dtype == np.uint8 else to_uint8(array))
+    _atomic_write(image, target, overwrite=overwrite, fmt=fmt)
     return target
+
+
+class _NpyFile:
+    """An array that saves itself like a Pillow image, for the atomic writer."""
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+
+    def save(self, handle: Any, format: str, **params: Any) -> None:
+        np.save(handle, self.array, allow_pickle=False)
+
+
+_SAVE_PARAMS: dict[str, dict[str, Any]] = {"WEBP": {"lossless": True, "exact": True}}
 
 
 def save_sheet(array: np.ndarray, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
@@ -441,14 +523,14 @@ def _create_temp(target: Path) -> tuple[int, Path]:
     raise FileExistsError(errno.EEXIST, "no free temporary file name", str(target.parent))
 
 
-def _atomic_write(image: Image.Image, target: Path, *, overwrite: bool) -> None:
+def _atomic_write(image: Any, target: Path, *, overwrite: bool, fmt: str = "PNG") -> None:
     try:
         fd, tmp = _create_temp(target)
     except OSError as exc:
         raise OutputError(f"cannot write here: {exc.strerror or exc}", target) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
-            image.save(handle, format="PNG")
+            image.save(handle, format=fmt, **_SAVE_PARAMS.get(fmt, {}))
             handle.flush()
             os.fsync(handle.fileno())
         _place(tmp, target, overwrite=overwrite)

@@ -49,6 +49,7 @@ __all__ = [
     "Kernel",
     "Parameter",
     "parse_kernel",
+    "parse_number",
     "prepare",
     "separate",
 ]
@@ -372,6 +373,11 @@ def _number(token: str) -> float | None:
     return None
 
 
+def parse_number(token: str) -> float | None:
+    """Public form of the strict number syntax, for options such as ``--scale 1/16``."""
+    return _number(token)
+
+
 def _integer(token: str) -> int | None:
     return int(token) if _INTEGER.fullmatch(token) and len(token) < 10 else None
 
@@ -390,9 +396,7 @@ def _value(token: str, where: str) -> float:
 
 def _check_magnitude(value: float, shown: Any, where: str) -> None:
     if not math.isfinite(value) or abs(value) > MAX_VALUE:
-        raise KernelError(
-            f"{where}: {shown} is too large (the limit is 1e6 in magnitude)"
-        )
+        raise KernelError(f"{where}: {shown} is too large (the limit is 1e6 in magnitude)")
 
 
 def _row(text: str, where: str) -> list[float]:
@@ -753,7 +757,7 @@ def _finish(
         )
     warnings = ()
     if not weights.any():
-        warnings = (f"{where}: kernel is all zeros; every output pixel will be {offset:g}",)
+        warnings = (f"{where}: kernel is all zeros; the result is flat (only offsets remain)",)
     return Kernel(
         name,
         weights,

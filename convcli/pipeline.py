@@ -18,15 +18,27 @@ from .kernels import Kernel
 from .limits import MAX_PIXELS
 
 __all__ = [
+    "DEPTHS",
+    "OUTPUT_FORMATS",
+    "RANGES",
     "Options",
     "Outcome",
+    "carry_alpha",
     "check_target",
     "compare_path",
     "filter_image",
     "is_same_file",
+    "map_range",
+    "output_format",
     "process",
     "write_compare",
 ]
+
+RANGES = ("clip", "abs", "rescale")
+DEPTHS = (8, 16)
+# Output format by the destination's extension (no extension: PNG).
+OUTPUT_FORMATS = {"": "PNG", ".png": "PNG", ".npy": "NPY", ".tif": "TIFF", ".tiff": "TIFF",
+                  ".webp": "WEBP"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,28 @@ class Options:
     compare: bool = False  # also write <stem>.compare.png, input beside result
     max_pixels: int = MAX_PIXELS  # inputs declaring more pixels are refused unread
     background: tuple[int, int, int] = (255, 255, 255)  # transparency is flattened over it
+    then: tuple[Kernel, ...] = ()  # more kernels, applied in order after ``kernel``
+    scale: float = 1.0  # the final result is divided by this ...
+    offset: float = 0.0  # ... and then this is added
+    output_range: str = "clip"  # clip | abs | rescale: how values become 0..255
+    color: bool = False  # filter R, G and B separately, keep alpha
+    depth: int = 8  # bits per sample of PNG/TIFF outputs (16: grayscale only)
+
+    @property
+    def kernels(self) -> tuple[Kernel, ...]:
+        """Every kernel, in the order they are applied."""
+        return (self.kernel, *self.then)
+
+    @property
+    def plain(self) -> bool:
+        """True when the written pixels are just one kernel's sums, rounded and
+        clipped to 8-bit gray: the only case an integer-only fast path may serve
+        (a ``.npy`` target still needs the float result)."""
+        return (
+            not self.then
+            and (self.kernel.scale, self.kernel.offset, self.scale, self.offset) == (1, 0, 1, 0)
+            and (self.output_range, self.color, self.depth) == ("clip", False, 8)
+        )
 
 
 @dataclass(frozen=True)
@@ -50,6 +84,9 @@ class Outcome:
     input_size: tuple[int, int]  # (width, height) as loaded
     output_size: tuple[int, int]
     warnings: tuple[str, ...] = ()  # one line each, about the input, for the report
+    raw_min: float | None = None  # the float result before --range and clipping
+    raw_max: float | None = None
+    clipped: float = 0.0  # share of output pixels (0..1) that clipping changed
 
 
 def process(source: Path, target: Path, options: Options) -> Outcome:
@@ -58,6 +95,7 @@ def process(source: Path, target: Path, options: Options) -> Outcome:
     check_target(source, target, overwrite=options.overwrite)
     if options.compare:
         check_target(source, compare_path(target), overwrite=options.overwrite)
+    output_format(target, options)
     notes: list[str] = []
     image = load_image(
         source,
@@ -65,32 +103,147 @@ def process(source: Path, target: Path, options: Options) -> Outcome:
         max_pixels=options.max_pixels,
         background=options.background,
         warnings=notes,
+        color=options.color,
+        wide=options.depth == 16,
     )
     try:
-        result = filter_image(image, options, source)
-        save_image(result, target, overwrite=options.overwrite)
+        pixels, alpha = _split_alpha(image)
+        raw = filter_image(pixels, options, source)
+        if output_format(target, options) == "NPY":
+            out, clipped = raw, 0.0  # the float result itself, nothing clipped
+        else:
+            out, clipped = map_range(raw, options.output_range)
+        if alpha is not None:
+            out = np.dstack([out, carry_alpha(alpha, options)])
+        save_image(out, target, overwrite=options.overwrite, depth=options.depth)
         if options.compare:
-            write_compare(image, result, target, options)
+            write_compare(pixels, out, target, options)
     except MemoryError:
         raise ImageShapeError("not enough memory to filter this image", source) from None
     return Outcome(
         input_size=(image.shape[1], image.shape[0]),
-        output_size=(result.shape[1], result.shape[0]),
+        output_size=(raw.shape[1], raw.shape[0]),
         warnings=tuple(notes),
+        raw_min=float(raw.min()),
+        raw_max=float(raw.max()),
+        clipped=clipped,
     )
 
 
-def filter_image(image: np.ndarray, options: Options, source: Path | None = None) -> np.ndarray:
-    """The engine step, with the one shape check a user can trip over."""
-    kernel = options.kernel.weights
-    if min(output_shape(image.shape, kernel.shape, options.padding)) <= 0:
-        raise ImageShapeError(
-            f"image is {image.shape[1]}x{image.shape[0]}, smaller than the "
-            f"{kernel.shape[1]}x{kernel.shape[0]} kernel: 'valid' padding leaves "
-            "nothing (use --padding same)",
-            source,
+def output_format(target: Path, options: Options | None = None) -> str:
+    """The writer for ``target``'s extension, or :class:`OutputError` if there is none.
+
+    >>> output_format(Path("edges.PNG")), output_format(Path("raw.npy"))
+    ('PNG', 'NPY')
+    """
+    fmt = OUTPUT_FORMATS.get(target.suffix.lower())
+    if fmt is None:
+        raise OutputError(
+            f"unknown output format {target.suffix!r}; use .png, .npy, .tif or .webp", target
         )
-    return convolve(image, kernel, padding=options.padding, border=options.border)
+    if options is not None and options.depth == 16 and fmt != "NPY":
+        if fmt == "WEBP":
+            raise OutputError("WebP has no 16-bit format; use .png or .tif", target)
+        if options.color:
+            raise OutputError(
+                "16-bit output is grayscale only (Pillow writes no 16-bit colour PNG/TIFF); "
+                "use .npy for colour at full precision",
+                target,
+            )
+    return fmt
+
+
+def filter_image(image: np.ndarray, options: Options, source: Path | None = None) -> np.ndarray:
+    """The float path: every kernel in order, then ``scale`` and ``offset``.
+
+    ``image`` is ``(H, W)``, or ``(H, W, C)`` whose channels are filtered one
+    by one. Kernels are chained in floating point with no rounding or clipping
+    between them; each kernel's own ``scale``/``offset`` (from a kernel file)
+    applies to its step, ``options.scale``/``offset`` once at the end. The
+    result is never rounded: :func:`map_range` and the writer do that.
+    """
+    if image.ndim == 3:
+        channels = [filter_image(image[..., c], options, source) for c in range(image.shape[2])]
+        return np.stack(channels, axis=-1)
+    result = image
+    for step, kernel in enumerate(options.kernels):
+        _check_fits(result.shape, kernel, options, step, source)
+        result = convolve(result, kernel.weights, padding=options.padding, border=options.border)
+        if kernel.scale != 1:
+            result /= kernel.scale
+        if kernel.offset != 0:
+            result += kernel.offset
+    if options.scale != 1:
+        result = result / options.scale
+    if options.offset != 0:
+        result = result + options.offset
+    return result
+
+
+def _check_fits(
+    shape: tuple[int, ...], kernel: Kernel, options: Options, step: int, source: Path | None
+) -> None:
+    """The one shape check a user can trip over: nothing left after 'valid'."""
+    if min(output_shape(shape, kernel.shape, options.padding)) > 0:  # type: ignore[arg-type]
+        return
+    what = "image" if step == 0 else f"result of kernel {step}"
+    raise ImageShapeError(
+        f"{what} is {shape[1]}x{shape[0]}, smaller than the "
+        f"{kernel.shape[1]}x{kernel.shape[0]} kernel: 'valid' padding leaves "
+        "nothing (use --padding same)",
+        source,
+    )
+
+
+def map_range(raw: np.ndarray, mode: str) -> tuple[np.ndarray, float]:
+    """``--range``: float result -> values for the 0..255 writer, and the share clipped.
+
+    ``clip`` keeps the values (the writer rounds and clips to 0..255, the
+    tutorial's ``negative_to_zero`` plus the top end); ``abs`` takes the
+    magnitude first (edge kernels' negative half shows); ``rescale`` stretches
+    the result's min..max to 0..255 (a constant result becomes 0). The share
+    is of pixels (any channel) whose rounded value lay outside 0..255.
+
+    >>> map_range(np.array([[-10.0, 0.0, 300.0, 20.0]]), "abs")
+    (array([[ 10.,   0., 300.,  20.]]), 0.25)
+    """
+    if mode == "abs":
+        raw = np.abs(raw)
+    elif mode == "rescale":
+        low, high = float(raw.min()), float(raw.max())
+        if high > low:
+            return (raw - low) * (255 / (high - low)), 0.0
+        return np.zeros_like(raw), 0.0
+    elif mode != "clip":
+        raise ValueError(f"range must be one of {', '.join(RANGES)}; got {mode!r}")
+    rounded = np.rint(raw)
+    outside = (rounded < 0) | (rounded > 255)
+    if outside.ndim == 3:
+        outside = outside.any(axis=-1)
+    return raw, float(outside.mean())
+
+
+def _split_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(H, W, 4)`` -> colour and alpha; anything else has no alpha."""
+    if image.ndim == 3 and image.shape[2] == 4:
+        return image[..., :3], image[..., 3]
+    return image, None
+
+
+def carry_alpha(alpha: np.ndarray, options: Options) -> np.ndarray:
+    """Alpha moved exactly as the pixels were: cropped by ``valid``, kept by
+    ``same``, extended by ``full`` with the ``--border`` rule (zero: transparent).
+
+    Each kernel is replaced by a one-hot kernel at its anchor, so the
+    geometry is the engine's own and the values are copied, never blurred.
+    """
+    result = alpha
+    for kernel in options.kernels:
+        h, w = kernel.shape
+        anchor = np.zeros((h, w))
+        anchor[(h - 1) // 2, (w - 1) // 2] = 1
+        result = convolve(result, anchor, padding=options.padding, border=options.border)
+    return result
 
 
 def check_target(source: Path, target: Path, *, overwrite: bool) -> None:
@@ -134,7 +287,9 @@ def write_compare(image: np.ndarray, result: np.ndarray, target: Path, options: 
     from .imageio import save_sheet, to_uint8
     from .visuals import compare, result_offset
 
-    written = to_uint8(result)  # what save_image wrote, pixel for pixel
+    written = to_uint8(result)  # what save_image wrote (8-bit), pixel for pixel
+    if image.dtype != np.uint8:  # a 16-bit input, loaded at full precision
+        image = to_uint8(image)
     labels = (
         f"input, {image.shape[1]}x{image.shape[0]}",
         f"{options.kernel.name}, {options.padding}, {options.border} border, "
