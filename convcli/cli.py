@@ -22,9 +22,18 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from .engine import PADDINGS
+from .engine import BORDERS, PADDINGS
 from .errors import KernelError
-from .kernels import KERNELS, Kernel, parse_kernel, separate
+from .kernels import (
+    FAMILIES,
+    KERNELS,
+    MAX_VALUE,
+    Kernel,
+    parse_kernel,
+    parse_number,
+    prepare,
+    separate,
+)
 from .limits import MAX_PIXELS, MAX_PIXELS_CEILING
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -33,7 +42,7 @@ _stderr = Console(stderr=True, highlight=False)
 
 
 class KernelSpec(click.ParamType):
-    """A built-in kernel name (the seam for files, inline matrices, parameters)."""
+    """A kernel spec: name, name:key=value, file or inline matrix (``parse_kernel``)."""
 
     name = "kernel"
 
@@ -46,6 +55,27 @@ class KernelSpec(click.ParamType):
             return parse_kernel(value)
         except KernelError as exc:
             self.fail(str(exc), param, ctx)
+
+
+class Number(click.ParamType):
+    """A finite number written as kernel values are: ``16``, ``-0.5``, ``1/16``, ``1e-3``."""
+
+    name = "number"
+
+    def __init__(self, *, nonzero: bool = False) -> None:
+        self.nonzero = nonzero
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float):
+            return value
+        number = parse_number(str(value).strip())
+        if number is None or not math.isfinite(number) or abs(number) > MAX_VALUE:
+            self.fail(f"{value!r} is not a finite number such as 16, -0.5 or 1/16", param, ctx)
+        if self.nonzero and number == 0:
+            self.fail("must not be 0", param, ctx)
+        return number
 
 
 class Size(click.ParamType):
@@ -129,17 +159,52 @@ def cli(debug: bool) -> None:
 @click.option(
     "-k",
     "--kernel",
+    "kernel_specs",
     type=KernelSpec(),
     required=True,
-    help="Built-in kernel name, e.g. sharpen; see 'convcli kernels'.",
+    multiple=True,
+    help="A built-in name (sharpen), name:key=value (gaussian:sigma=2), a kernel file "
+    "(.txt .csv .mat .json .npy) or an inline matrix ('0,-1,0; -1,5,-1; 0,-1,0'). "
+    "Repeat to apply several in order; see 'convcli kernels'.",
 )
 @click.option(
     "-p",
     "--padding",
-    type=click.Choice(PADDINGS[:2], case_sensitive=False),
+    type=click.Choice(PADDINGS, case_sensitive=False),
     default="valid",
     show_default=True,
-    help="valid: no padding, output shrinks by k-1. same: zero-pad, output keeps the size.",
+    help="valid: no padding, output shrinks by k-1. same: pad, output keeps the size. "
+    "full: pad k-1, output grows by k-1.",
+)
+@click.option(
+    "-b",
+    "--border",
+    type=click.Choice(BORDERS, case_sensitive=False),
+    default="zero",
+    show_default=True,
+    help="What lies outside the image for same/full padding (numpy.pad's names).",
+)
+@click.option("--normalize", is_flag=True, help="Divide each kernel by the sum of its weights.")
+@click.option("--flip", is_flag=True, help="Rotate each kernel 180° (a true convolution).")
+@click.option("--scale", type=Number(nonzero=True), default=1.0, help="Divide the result by X.")
+@click.option("--offset", type=Number(), default=0.0, help="Add Y to the result, e.g. 128.")
+@click.option(
+    "--range",
+    "value_range",
+    type=click.Choice(("clip", "abs", "rescale"), case_sensitive=False),
+    default="clip",
+    show_default=True,
+    help="How results become 0..255: clip, abs (magnitude, then clip), rescale (min..max).",
+)
+@click.option(
+    "--color", "--colour", "color", is_flag=True, help="Filter R, G, B separately; keep alpha."
+)
+@click.option(
+    "--depth",
+    type=click.Choice(("8", "16")),
+    default="8",
+    show_default=True,
+    help="Bits per sample of PNG/TIFF output (16: grayscale).",
 )
 @click.option(
     "-s",
@@ -173,8 +238,16 @@ def cli(debug: bool) -> None:
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.argument("output", type=click.Path())  # a str: a trailing '/' means a folder
 def apply(
-    kernel: Kernel,
+    kernel_specs: tuple[Kernel, ...],
     padding: str,
+    border: str,
+    normalize: bool,
+    flip: bool,
+    scale: float,
+    offset: float,
+    value_range: str,
+    color: bool,
+    depth: str,
     size: tuple[int, int] | None,
     max_pixels: int,
     background: tuple[int, int, int],
@@ -184,7 +257,10 @@ def apply(
     inputs: tuple[Path, ...],
     output: str,
 ) -> None:
-    """Filter INPUTS with a kernel and write grayscale PNGs to OUTPUT.
+    """Filter INPUTS with kernels and write images to OUTPUT.
+
+    OUTPUT's extension picks the format: .png (default), .tif, .webp
+    (lossless) or .npy (the raw floating-point result, before any clipping).
 
     With one input, OUTPUT is the PNG file to write (or a folder, if it
     exists or ends in '/'). With several inputs, OUTPUT is a folder, created if
@@ -199,10 +275,18 @@ def apply(
       convcli apply -k outline --size 224 cat.jpg edges.png
       convcli apply -k blur a.jpg b.png results/
       convcli apply -k sharpen --compare in.jpg out.png   # + out.compare.png
+      convcli apply -k gaussian:sigma=2 -p same -b reflect in.jpg soft.png
+      convcli apply -k my.mat --range abs --offset 128 in.png edges.png
+      convcli apply -k blur -k sharpen --color in.png out.png
     """
     from .batch import PlanError, plan, run
-    from .pipeline import Options
+    from .errors import OutputError
+    from .pipeline import Options, output_format
 
+    try:
+        chain = tuple(prepare(k, normalize=normalize, flip=flip) for k in kernel_specs)
+    except KernelError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--normalize'") from None
     try:
         jobs = plan(inputs, output)
     except PlanError as exc:
@@ -213,14 +297,31 @@ def apply(
             param_hint="'-s' / '--size'",
         )
     options = Options(
-        kernel=kernel,
+        kernel=chain[0],
         padding=padding.lower(),
         size=size,
         overwrite=overwrite,
         max_pixels=max_pixels,
         background=background,
         compare=compare,
+        then=chain[1:],
+        border=border.lower(),
+        scale=scale,
+        offset=offset,
+        output_range=value_range.lower(),
+        color=color,
+        depth=int(depth),
     )
+    if compare and color:
+        raise click.UsageError("--compare shows grayscale results; it cannot go with --color")
+    for job in jobs.jobs:
+        try:
+            output_format(job.target, options)
+        except OutputError as exc:
+            raise click.UsageError(str(exc)) from None
+    for kernel in chain:
+        for warning in () if quiet else kernel.warnings:
+            click.echo(f"convcli: warning: {warning}", err=True)
     start = time.perf_counter()
     failed = 0
     for result in run(jobs, options):
@@ -247,9 +348,20 @@ def _report_ok(result: Any, options: Any) -> None:
     _stderr.print(
         f"[green]✓[/] {result.job.source} [dim]({w}x{h})[/] → "
         f"[bold]{result.job.target}[/] [dim]({ow}x{oh})[/]  "
-        f"{options.kernel.name}, {options.padding}, {result.seconds * 1000:.0f} ms",
+        f"{' then '.join(k.name for k in options.kernels)}, {options.padding}, "
+        f"{result.seconds * 1000:.0f} ms"
+        f"{_values(result)}",
         soft_wrap=True,
     )
+
+
+def _values(result: Any) -> str:
+    """The raw result's range and how much clipping changed, when known."""
+    if getattr(result, "raw_range", None) is None:
+        return ""
+    low, high = result.raw_range
+    clipped = f", {result.clipped:.1%} clipped" if result.clipped else ""
+    return f"  [dim]values {low:.4g}..{high:.4g}{clipped}[/]"
 
 
 @cli.command()
@@ -281,6 +393,7 @@ def kernels(name: str | None) -> None:
                 Text("\n").join([Text(kernel.description), *_properties(kernel.weights)]),
             )
         out.print(table)
+        _print_families(out)
         return
     try:
         kernel = parse_kernel(name)
@@ -289,6 +402,12 @@ def kernels(name: str | None) -> None:
     out.print(Text.assemble((kernel.name, "bold"), f" ({_size(kernel)}): {kernel.description}"))
     if kernel.source:
         out.print(f"source: {kernel.source}")
+    family = FAMILIES.get(name.strip().lower().partition(":")[0])
+    if family is not None and name.strip().lower() not in KERNELS:
+        for parameter in family.params:
+            out.print(f"  {parameter.describe()}", markup=False)
+    if (kernel.scale, kernel.offset) != (1, 0):
+        out.print(f"scale {kernel.scale:g}, offset {kernel.offset:g}")
     out.print(_grid(kernel.weights))
     for line in _properties(kernel.weights):
         out.print(line)
@@ -303,6 +422,20 @@ def _fit(shape: tuple[int, ...], side: int) -> tuple[int, int]:
     height, width = shape[:2]
     scale = side / max(height, width)
     return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _print_families(out: Console) -> None:
+    """A plain listing of the kernels that take parameters, from the registry's data."""
+    out.print("\nKernels with parameters (name:key=value,...; defaults where not given):")
+    for family in FAMILIES.values():
+        out.print(f"\n{family.example}  {family.description}", markup=False)
+        for parameter in family.params:
+            out.print(f"  {parameter.describe()}", markup=False)
+    out.print(
+        "\nAlso: a kernel file (.txt, .csv, .mat, .json, .npy) or an inline matrix such as "
+        "'0,-1,0; -1,5,-1; 0,-1,0'.",
+        markup=False,
+    )
 
 
 @cli.command()

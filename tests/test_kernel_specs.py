@@ -145,7 +145,9 @@ def test_bad_inline_matrices(spec, message):
 def test_all_zero_kernel_is_allowed_with_a_warning():
     kernel = parse_kernel("0,0;0,0")
     assert not kernel.weights.any()
-    assert kernel.warnings == ("inline kernel: kernel is all zeros; every output pixel will be 0",)
+    assert kernel.warnings == (
+        "inline kernel: kernel is all zeros; the result is flat (only offsets remain)",
+    )
 
 
 def test_too_wide_inline_matrix():
