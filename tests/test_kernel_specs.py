@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import shlex
+import textwrap
 
 import numpy as np
 import pytest
@@ -447,3 +450,39 @@ def test_text_json_and_inline_agree(tmp_path_factory, rows):
     inline = "; ".join(",".join(map(str, r)) for r in rows)
     for spec in (folder / "k.txt", folder / "k.json", inline):
         assert parse_kernel(str(spec)).weights.tolist() == rows
+
+
+# --- the README stays true -------------------------------------------------------------------
+
+README = os.path.join(os.path.dirname(__file__), os.pardir, "README.md")
+
+
+def _readme() -> str:
+    with open(README, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def test_every_kernel_spec_in_the_readme_parses():
+    text = _readme()
+    specs = [shlex.split(m)[0] for m in re.findall(r"`-k ([^`]+)`", text)]
+    for line in re.findall(r"^\$ convcli (?:apply|gallery) (.*)$", text, re.M):
+        words = shlex.split(line, comments=True)
+        specs += [words[i + 1] for i, word in enumerate(words) if word in ("-k", "--kernel")]
+    inline = [
+        s for s in specs if os.path.splitext(s)[1] not in (".txt", ".csv", ".mat", ".json", ".npy")
+    ]
+    assert len(inline) >= 10
+    for spec in inline:
+        assert parse_kernel(spec).weights.ndim == 2, spec
+
+
+def test_the_readme_kernel_file_examples_parse(tmp_path):
+    blocks = re.findall(r"```text\n(.*?)```", _readme(), re.S)
+    text_block, mat_block = (textwrap.dedent(b) for b in blocks[:2])
+    blur = parse_kernel(write(tmp_path, "blur.txt", text_block))
+    np.testing.assert_array_equal(blur.weights, KERNELS["blur"].weights)
+    mat = parse_kernel(write(tmp_path, "blur.mat", mat_block))
+    np.testing.assert_array_equal(mat.weights / mat.scale, KERNELS["blur"].weights)
+    doc = re.search(r"`(\{\"kernel\".*?\})`", _readme()).group(1)
+    named = parse_kernel(write(tmp_path, "k.json", doc))
+    assert (named.name, named.scale) == ("my blur", 16)
