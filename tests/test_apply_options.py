@@ -14,7 +14,7 @@ from PIL import Image
 from convcli import BORDERS, KERNELS, convolve, load_image
 from convcli.cli import cli
 from convcli.imageio import to_uint8
-from convcli.kernels import parse_kernel
+from convcli.kernels import parse_kernel, prepare
 from convcli.pipeline import Options, filter_image, map_range
 
 from .oracle import reference, tolerance
@@ -368,3 +368,28 @@ def test_kernels_command_documents_parameters():
     assert one.exit_code == 0
     assert "gaussian:sigma=1,size=7 (7x7)" in one.stdout
     assert "sigma: number, 0 < sigma <= 40, default 1" in one.stdout
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.sampled_from(["valid", "same", "full"]),
+    st.sampled_from(BORDERS),
+    st.integers(0, 2**32 - 1),
+)
+def test_flipped_chain_matches_the_oracle(kh, kw, padding, border, seed):
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, (7, 8)).astype(np.uint8)  # big enough for two valid steps
+    first, second = rng.normal(size=(kh, kw)), rng.normal(size=(kw, kh))
+    chain = tuple(
+        prepare(
+            parse_kernel("; ".join(",".join(repr(float(v)) for v in row) for row in k)), flip=True
+        )
+        for k in (first, second)
+    )
+    options = Options(kernel=chain[0], then=chain[1:], padding=padding, border=border, scale=2)
+    got = filter_image(image, options)
+    step = reference(image, first[::-1, ::-1], padding, border)
+    expected = reference(step, second[::-1, ::-1], padding, border) / 2
+    np.testing.assert_allclose(got, expected, atol=1e-9 * max(1, np.abs(expected).max()))
