@@ -79,9 +79,10 @@ def tolerance(img: np.ndarray, kernel: np.ndarray, dtype: type = np.float64) -> 
     and accumulates shifted views) can differ by about n rounding errors of the
     largest partial sum, bounded by sum|k| * max|x|. We allow 4x that, in the
     engine's working precision: float64 for integer and float64 inputs, float32
-    for float32 ones.
+    for float32 ones; plus as many subnormal steps, for sums of subnormal products.
     """
-    eps = np.finfo(dtype).eps
+    info = np.finfo(dtype)
     n = np.asarray(kernel).size
     bound = float(np.abs(kernel).sum()) * max(float(np.abs(img).max(initial=0)), 1.0)
-    return 4 * n * eps * bound
+    # Below the smallest normal number rounding is absolute, not relative.
+    return 4 * n * (info.eps * bound + info.smallest_subnormal)
