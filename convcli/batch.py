@@ -164,7 +164,7 @@ def plan(
     if not inputs:
         raise PlanError("no input files given")
     fields = {
-        "kernel": options.kernel.name if options else "kernel",
+        "kernel": "+".join(k.name for k in options.kernels) if options else "kernel",
         "padding": options.padding if options else "valid",
     }
     template = _check_template(name if name is not None else DEFAULT_NAME, fields)

@@ -6,6 +6,7 @@ input failed at run time, 2 the command line is wrong, 130 interrupted.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sys
@@ -18,6 +19,16 @@ from typing import Any
 import click
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -229,6 +240,34 @@ def cli(debug: bool) -> None:
     help="What transparency is flattened over: a gray level 0-255 or a colour name.",
 )
 @click.option("-f", "--overwrite", is_flag=True, help="Replace outputs that already exist.")
+@click.option(
+    "--skip-existing",
+    is_flag=True,
+    help="Skip inputs whose output already exists (resume an interrupted batch).",
+)
+@click.option("-r", "--recursive", is_flag=True, help="Descend into sub-folders of folder inputs.")
+@click.option(
+    "--name",
+    "name",
+    metavar="TEMPLATE",
+    default=None,
+    help="Output file name, from {stem} {ext} {kernel} {padding} {index}; "
+    "default '{stem}.png'. OUTPUT is then a folder.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes; 1 runs in-process. Default: the usable CPUs, at most one per 4 inputs.",
+)
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed input.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON document on stdout: options, every file, a summary.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option(
     "--compare",
@@ -252,6 +291,12 @@ def apply(
     max_pixels: int,
     background: tuple[int, int, int],
     overwrite: bool,
+    skip_existing: bool,
+    recursive: bool,
+    name: str | None,
+    jobs: int | None,
+    fail_fast: bool,
+    as_json: bool,
     quiet: bool,
     compare: bool,
     inputs: tuple[Path, ...],
@@ -262,12 +307,15 @@ def apply(
     OUTPUT's extension picks the format: .png (default), .tif, .webp
     (lossless) or .npy (the raw floating-point result, before any clipping).
 
-    With one input, OUTPUT is the PNG file to write (or a folder, if it
-    exists or ends in '/'). With several inputs, OUTPUT is a folder, created if
-    missing, and each result is named after its input: photo.jpg -> photo.png.
+    INPUTS are image files, folders (the images in them; -r descends and
+    mirrors sub-folders) or quoted glob patterns ('photos/**/*.jpg'), which
+    convcli expands itself. With one input file, OUTPUT is the PNG file to
+    write (or a folder, if it exists or ends in '/'). Otherwise OUTPUT is a
+    folder, created if missing, and each result is named after its input:
+    photo.jpg -> photo.png (see --name).
 
     Existing files are never replaced without --overwrite, an input is never
-    written over, and a failed run leaves no partial file.
+    written over, and a failed or interrupted run leaves no partial file.
 
     \b
     Examples:
@@ -278,19 +326,19 @@ def apply(
       convcli apply -k gaussian:sigma=2 -p same -b reflect in.jpg soft.png
       convcli apply -k my.mat --range abs --offset 128 in.png edges.png
       convcli apply -k blur -k sharpen --color in.png out.png
+      convcli apply -k blur -r photos/ results/
+      convcli apply -k blur 'photos/**/*.jpg' --name '{stem}-{kernel}.png' out/
     """
     from .batch import PlanError, plan, run
     from .errors import OutputError
     from .pipeline import Options, output_format
 
+    if overwrite and skip_existing:
+        raise click.UsageError("--overwrite and --skip-existing cannot be used together")
     try:
         chain = tuple(prepare(k, normalize=normalize, flip=flip) for k in kernel_specs)
     except KernelError as exc:
         raise click.BadParameter(str(exc), param_hint="'--normalize'") from None
-    try:
-        jobs = plan(inputs, output)
-    except PlanError as exc:
-        raise click.UsageError(str(exc)) from None
     if size is not None and size[0] * size[1] > max_pixels:
         raise click.BadParameter(
             f"{size[0]}x{size[1]} is more than --max-pixels ({max_pixels:,})",
@@ -314,7 +362,21 @@ def apply(
     )
     if compare and color:
         raise click.UsageError("--compare shows grayscale results; it cannot go with --color")
-    for job in jobs.jobs:
+    try:
+        batch = plan(
+            inputs,
+            output,
+            options,
+            recursive=recursive,
+            name=name,
+            skip_existing=skip_existing,
+        )
+    except PlanError as exc:
+        raise click.UsageError(str(exc)) from None
+    except KeyboardInterrupt:  # while listing a huge folder: nothing written yet
+        click.echo("convcli: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    for job in batch.jobs:
         try:
             output_format(job.target, options)
         except OutputError as exc:
@@ -322,32 +384,192 @@ def apply(
     for kernel in chain:
         for warning in () if quiet else kernel.warnings:
             click.echo(f"convcli: warning: {warning}", err=True)
-    start = time.perf_counter()
-    failed = 0
-    for result in run(jobs, options):
-        if not quiet:
-            for warning in getattr(result, "warnings", ()):
-                click.echo(f"convcli: warning: {result.job.source}: {warning}", err=True)
-        if result.ok:
-            if not quiet:
-                _report_ok(result, options)
-        else:
-            failed += 1
-            if _debug["on"] and getattr(result, "error", None) is not None:
-                traceback.print_exception(result.error, file=sys.stderr)
-            click.echo(f"convcli: error: {result.reason}", err=True)
-    if not quiet and len(jobs.jobs) > 1:
-        done = len(jobs.jobs) - failed
-        _stderr.print(f"{done} written, {failed} failed, in {time.perf_counter() - start:.2f} s")
-    if failed:
+    settings = {
+        "kernels": [k.name for k in chain],
+        "padding": options.padding,
+        "border": options.border,
+        "size": list(size) if size else None,
+        "overwrite": overwrite,
+        "skip_existing": skip_existing,
+        "recursive": recursive,
+        "name": name,
+        "jobs": jobs,
+        "fail_fast": fail_fast,
+        "inputs": [str(i) for i in inputs],
+        "output": output,
+    }
+    report = _Report(batch.total, quiet=quiet, as_json=as_json, settings=settings)
+    with report:
+        try:
+            for result in run(
+                batch, options, jobs=jobs, fail_fast=fail_fast, on_start=report.started
+            ):
+                report.add(result)
+        except KeyboardInterrupt:
+            report.interrupted = True
+    report.finish(options)
+    if report.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
+    if report.counts["failed"]:
         sys.exit(EXIT_FAILED)
+
+
+class _Report:
+    """Progress bar, error lines, final summary (stderr) and --json (stdout)."""
+
+    def __init__(self, total: int, *, quiet: bool, as_json: bool, settings: dict[str, Any]) -> None:
+        self.total = total
+        self.quiet = quiet
+        self.as_json = as_json
+        self.settings = settings
+        self.counts = {"ok": 0, "skipped": 0, "failed": 0}
+        self.skip_reasons: dict[str, int] = {}
+        self.failures: list[Any] = []
+        self.megapixels = 0.0
+        self.interrupted = False
+        self.last: Any = None
+        self.start = time.perf_counter()
+        self.progress: Progress | None = None
+        self.task: Any = None
+        self._first_file = True
+
+    def __enter__(self) -> _Report:
+        if self.as_json:
+            head = json.dumps({"options": self.settings})[:-1]
+            sys.stdout.write(head + ', "files": [')
+            sys.stdout.flush()
+        if not self.quiet and self.total > 1 and _stderr.is_terminal:
+            self.progress = Progress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                _RateColumn(),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[current]}", style="dim"),
+                console=_stderr,
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("filtering", total=self.total, current="")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def started(self, job: Any) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, current=str(job.source))
+
+    def add(self, result: Any) -> None:
+        self.counts[result.status] += 1
+        self.last = result
+        if not self.quiet:
+            for warning in result.warnings:
+                _stderr.print(
+                    f"convcli: warning: {result.source}: {warning}",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
+        if result.status == "failed":
+            self.failures.append(result)
+            if _debug["on"] and result.error is not None:
+                traceback.print_exception(result.error, file=sys.stderr)
+            _stderr.print(
+                f"convcli: error: {result.message}", markup=False, highlight=False, soft_wrap=True
+            )
+        elif result.status == "skipped":
+            self.skip_reasons[result.reason] = self.skip_reasons.get(result.reason, 0) + 1
+        else:
+            w, h = result.input_size
+            self.megapixels += w * h / 1e6
+        if self.progress is not None:
+            self.progress.advance(self.task)
+        if self.as_json:
+            sys.stdout.write(("\n  " if self._first_file else ",\n  ") + json.dumps(_entry(result)))
+            self._first_file = False
+
+    def finish(self, options: Any) -> None:
+        seconds = time.perf_counter() - self.start
+        done = sum(self.counts.values())
+        rate = self.counts["ok"] / seconds if seconds > 0 else 0.0
+        if self.as_json:
+            summary = {
+                **self.counts,
+                "total": self.total,
+                "not_run": self.total - done,
+                "interrupted": self.interrupted,
+                "megapixels": round(self.megapixels, 3),
+                "seconds": round(seconds, 3),
+                "images_per_second": round(rate, 2),
+            }
+            sys.stdout.write("\n], " + json.dumps({"summary": summary})[1:] + "\n")
+            sys.stdout.flush()
+        if self.quiet:
+            return
+        if self.total == 1 and self.last is not None and self.last.ok:
+            _report_ok(self.last, options)
+            return
+        if self.total <= 1 and not self.interrupted:
+            return  # the error line (or nothing to do) says it all
+        _stderr.print(self._summary(seconds, done, rate), soft_wrap=True)
+
+    def _summary(self, seconds: float, done: int, rate: float) -> Any:
+        c = self.counts
+        head = "[bold yellow]interrupted:[/] " if self.interrupted else ""
+        line = f"{head}{c['ok']} written, {c['skipped']} skipped, {c['failed']} failed"
+        if done < self.total:
+            line += f", {self.total - done} not run"
+        line += (
+            f" in {seconds:.2f} s  [dim]({rate:.1f} images/s, {self.megapixels:.1f} megapixels)[/]"
+        )
+        if self.skip_reasons:
+            reasons = ", ".join(f"{n} {why}" for why, n in sorted(self.skip_reasons.items()))
+            line += f"\n[dim]skipped: {reasons}[/]"
+        if self.failures:
+            line += "\n[bold red]failed:[/]"
+            for result in self.failures:
+                line += f"\n  {escape(result.message)}"
+        return line
+
+
+class _RateColumn(ProgressColumn):
+    """Images per second, from Rich's own speed estimate."""
+
+    def render(self, task: Any) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} img/s" if speed else "- img/s", style="progress.data.speed")
+
+
+def _entry(result: Any) -> dict[str, Any]:
+    def size_of(path: Any) -> int | None:
+        try:
+            return path.stat().st_size if path is not None else None
+        except OSError:
+            return None
+
+    return {
+        "index": result.index,
+        "input": str(result.source),
+        "output": None if result.target is None else str(result.target),
+        "status": result.status,
+        "reason": result.reason or None,
+        "input_size": list(result.input_size) if result.input_size else None,
+        "output_size": list(result.output_size) if result.output_size else None,
+        "input_bytes": size_of(result.source),
+        "output_bytes": size_of(result.target) if result.ok else None,
+        "seconds": round(result.seconds, 4),
+    }
 
 
 def _report_ok(result: Any, options: Any) -> None:
     (w, h), (ow, oh) = result.input_size, result.output_size
     _stderr.print(
-        f"[green]✓[/] {result.job.source} [dim]({w}x{h})[/] → "
-        f"[bold]{result.job.target}[/] [dim]({ow}x{oh})[/]  "
+        f"[green]✓[/] {escape(str(result.source))} [dim]({w}x{h})[/] → "
+        f"[bold]{escape(str(result.target))}[/] [dim]({ow}x{oh})[/]  "
         f"{' then '.join(k.name for k in options.kernels)}, {options.padding}, "
         f"{result.seconds * 1000:.0f} ms"
         f"{_values(result)}",
