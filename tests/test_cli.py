@@ -55,7 +55,7 @@ def test_several_inputs_go_into_a_created_folder(tmp_path, rgb_jpeg, gray_png):
     result = run("apply", "-k", "outline", rgb_jpeg, gray_png, dest)
     assert result.exit_code == 0, result.output
     assert sorted(os.listdir(dest)) == ["gray.png", "photo.png"]
-    assert "2 written, 0 failed" in result.stderr
+    assert "2 written, 0 skipped, 0 failed" in result.stderr
 
 
 def test_one_input_into_an_existing_folder_or_trailing_slash(tmp_path, rgb_jpeg):
@@ -152,7 +152,7 @@ def test_one_bad_file_does_not_stop_the_others(tmp_path, rgb_jpeg):
     result = run("apply", "-k", "sharpen", tmp_path / "missing.png", rgb_jpeg, dest)
     assert result.exit_code == 1
     assert os.listdir(dest) == ["photo.png"]
-    assert "1 written, 1 failed" in result.stderr
+    assert "1 written, 0 skipped, 1 failed" in result.stderr
 
 
 def test_two_inputs_with_the_same_output_name(tmp_path, rgb_jpeg):
