@@ -20,12 +20,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
-	rm -rf out && mkdir -p out/valid out/same
-	$(BIN)/convcli apply -k sharpen --compare sample_images/scene.jpg out/sharpen-valid.png
-	$(BIN)/convcli apply -k sharpen --padding same sample_images/scene.jpg out/sharpen-same.png
-	$(BIN)/convcli apply -k outline --padding same --size 224 sample_images/checkerboard.png out/outline-224.png
-	$(BIN)/convcli apply -k blur --padding same sample_images/shapes.png out/blur-shapes.png
-	@echo "Outputs written to out/"
+	rm -rf out
+	$(BIN)/convcli apply -k sharpen -p valid --compare --name '{stem}-{kernel}-{padding}.png' sample_images out/
+	$(BIN)/convcli apply -k sharpen -p same --name '{stem}-{kernel}-{padding}.png' sample_images out/
+	$(BIN)/convcli apply -k blur -p same --name '{stem}-{kernel}-{padding}.png' sample_images out/
+	$(BIN)/convcli apply -k outline -p same --size 224 --name '{stem}-{kernel}-224.png' sample_images out/
+	$(BIN)/convcli apply -k sobel-x -p valid --json --name '{stem}-{kernel}-{padding}.png' 'sample_images/*.png' out/ > out/sobel-x.json
+	@echo "Outputs written to out/ (and a --json report in out/sobel-x.json)"
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
