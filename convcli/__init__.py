@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from .engine import BORDERS, PADDINGS, convolve, output_shape
 from .errors import ConvcliError, ImageReadError, ImageShapeError, KernelError, OutputError
-from .kernels import KERNELS, Kernel, parse_kernel
+from .kernels import FAMILIES, KERNELS, Kernel, load_kernel, parse_kernel
 
 if TYPE_CHECKING:
     from .imageio import load_image, save_image
 
 __all__ = [
     "BORDERS",
+    "FAMILIES",
     "KERNELS",
     "PADDINGS",
     "ConvcliError",
@@ -28,6 +29,7 @@ __all__ = [
     "OutputError",
     "convolve",
     "load_image",
+    "load_kernel",
     "output_shape",
     "parse_kernel",
     "save_image",

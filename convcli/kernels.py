@@ -48,6 +48,8 @@ __all__ = [
     "Family",
     "Kernel",
     "Parameter",
+    "load_kernel",
+    "load_kernel_file",
     "parse_kernel",
     "parse_number",
     "prepare",
@@ -399,6 +401,10 @@ def _check_magnitude(value: float, shown: Any, where: str) -> None:
         raise KernelError(f"{where}: {shown} is too large (the limit is 1e6 in magnitude)")
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _row(text: str, where: str) -> list[float]:
     tokens = _SEPARATORS.split(text.strip(" \t"))
     for token in tokens:
@@ -501,6 +507,17 @@ def _unknown(spec: str) -> str:
 # --- kernel files -----------------------------------------------------------------
 
 
+def load_kernel(spec: str | os.PathLike[str]) -> Kernel:
+    """A kernel from Python: a ``Path`` is always a kernel file, a string any spec.
+
+    >>> load_kernel("gaussian:sigma=1").shape
+    (7, 7)
+    """
+    if isinstance(spec, os.PathLike):
+        return load_kernel_file(spec)
+    return parse_kernel(spec)
+
+
 def load_kernel_file(path: str | os.PathLike[str]) -> Kernel:
     """Read a kernel file: text, libvips ``.mat``, ``.json`` or ``.npy`` by extension.
 
@@ -570,7 +587,7 @@ def _from_text(text: str, shown: str, path: Path) -> Kernel:
         row = _row(content, f"{shown}:{number}")
         if rows and len(row) != len(rows[0]):
             raise KernelError(
-                f"row has {len(row)} values, expected {len(rows[0])}", f"{shown}:{number}"
+                f"row has {_count(len(row), 'value')}, expected {len(rows[0])}", f"{shown}:{number}"
             )
         rows.append(row)
         numbers.append(number)
@@ -605,12 +622,14 @@ def _from_mat(text: str, shown: str, path: Path) -> Kernel:
         row = _row(content, f"{shown}:{number}")
         if len(row) != width:
             raise KernelError(
-                f"row has {len(row)} values, expected {width} (from the header)",
+                f"row has {_count(len(row), 'value')}, expected {width} (from the header)",
                 f"{shown}:{number}",
             )
         rows.append(row)
     if len(rows) != height:
-        raise KernelError(f"has {len(rows)} rows, expected {height} (from the header)", shown)
+        raise KernelError(
+            f"has {_count(len(rows), 'row')}, expected {height} (from the header)", shown
+        )
     return _finish(
         rows, path.name, f"libvips matrix {shown}", where=shown, scale=scale, offset=offset
     )
@@ -738,7 +757,7 @@ def _finish(
             for i, row in enumerate(rows[1:], 2):
                 if len(row) != len(rows[0]):
                     raise KernelError(
-                        f"{where}: row {i} has {len(row)} values, expected {len(rows[0])}"
+                        f"{where}: row {i} has {_count(len(row), 'value')}, expected {len(rows[0])}"
                     )
         if not rows or not rows[0]:
             raise KernelError(f"{where}: empty kernel")

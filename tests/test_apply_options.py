@@ -393,3 +393,72 @@ def test_flipped_chain_matches_the_oracle(kh, kw, padding, border, seed):
     step = reference(image, first[::-1, ::-1], padding, border)
     expected = reference(step, second[::-1, ::-1], padding, border) / 2
     np.testing.assert_allclose(got, expected, atol=1e-9 * max(1, np.abs(expected).max()))
+
+
+BAD_KERNEL_FILES = {
+    "ragged.txt": (b"1 2 3\n4 5\n", "ragged.txt:2: row has 2 values, expected 3"),
+    "word.csv": (b"1,2\n3,x\n", "word.csv:2: 'x' is not a number"),
+    "nan.json": (b"[[1, NaN]]", "nan.json: NaN and infinity are not allowed, got NaN"),
+    "big.txt": (b"1 1e7\n", "big.txt:1: 1e7 is too large (the limit is 1e6 in magnitude)"),
+    "empty.txt": (b"", "empty.txt: empty kernel file"),
+    "header.mat": (b"3 3\n1 1 1\n", "header.mat: has 1 row, expected 3 (from the header)"),
+    "latin1.txt": (b"1 2 \xe9\n", "latin1.txt:1: not UTF-8 text (byte 0xe9)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_KERNEL_FILES))
+def test_bad_kernel_files_stop_the_run_before_any_output(tmp_path, small, name):
+    content, message = BAD_KERNEL_FILES[name]
+    (tmp_path / name).write_bytes(content)
+    before = sorted(os.listdir(tmp_path))
+    result = run("apply", "-k", tmp_path / name, small[0], tmp_path / "out" / "o.png")
+    assert result.exit_code == 2
+    assert f"{tmp_path}{os.sep}{message}" in result.stderr
+    assert sorted(os.listdir(tmp_path)) == before  # no output, no folder, no temporary file
+
+
+@pytest.mark.parametrize(
+    ("array", "message"),
+    [
+        (np.ones((2, 2, 2)), "holds a 3-D array of shape (2, 2, 2); a kernel is 2-D"),
+        (np.array([[1, None]], dtype=object), "holds Python objects; pickled data is never loaded"),
+    ],
+)
+def test_bad_npy_kernels_through_a_real_process(tmp_path, small, array, message):
+    import subprocess
+    import sys
+
+    kernel = tmp_path / "k.npy"
+    np.save(kernel, array, allow_pickle=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "convcli",
+            "apply",
+            "-k",
+            str(kernel),
+            str(small[0]),
+            str(tmp_path / "o.png"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert f"{kernel}: {message}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_load_kernel_from_python(tmp_path):
+    from pathlib import Path
+
+    from convcli import load_kernel
+
+    (tmp_path / "sharpen").write_text("0 -1 0\n-1 5 -1\n0 -1 0\n")
+    assert (
+        load_kernel(Path(tmp_path / "sharpen")).weights.tolist()
+        == KERNELS["sharpen"].weights.tolist()
+    )
+    assert load_kernel("sharpen") is KERNELS["sharpen"]

@@ -126,7 +126,7 @@ def test_inline_numbers_fractions_and_scientific():
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("1,2;3", "inline kernel: row 2 has 1 values, expected 2"),
+        ("1,2;3", "inline kernel: row 2 has 1 value, expected 2"),
         ("1,,2", "inline kernel, row 1: empty value (two commas in a row?)"),
         ("1_0", "inline kernel, row 1: '1_0' is not a number"),
         ("١,2", "inline kernel, row 1: '١' is not a number"),
@@ -310,7 +310,7 @@ def test_json_list_of_rows_and_object(tmp_path):
         ("[1, 2, 1]", "k.json: a kernel is a list of rows, e.g. [[1, 2, 1]]"),
         ("[]", "k.json: a kernel is a list of rows"),
         ("[[]]", "k.json: empty kernel"),
-        ("[[1, 2], [3]]", "k.json: row 2 has 1 values, expected 2"),
+        ("[[1, 2], [3]]", "k.json: row 2 has 1 value, expected 2"),
         (
             "[[1, 1e400]]",
             "k.json: row 1 value 2 (inf) is too large (the limit is 1e6 in magnitude)",
