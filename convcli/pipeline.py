@@ -283,18 +283,25 @@ def compare_path(target: Path) -> Path:
 
 
 def write_compare(image: np.ndarray, result: np.ndarray, target: Path, options: Options) -> Path:
-    """The loaded image beside the result as written, labelled, saved atomically."""
+    """The loaded image beside the result as written, labelled, saved atomically.
+
+    ``image`` is gray ``(H, W)`` or colour ``(H, W, 3)``; ``result`` is what
+    went to the writer (alpha, if any, is left out of the picture). A 16-bit
+    or ``.npy`` result is shown as its 8-bit rendering.
+    """
     from .imageio import save_sheet, to_uint8
     from .visuals import compare, result_offset
 
-    written = to_uint8(result)  # what save_image wrote (8-bit), pixel for pixel
+    written = to_uint8(result[..., :3] if result.ndim == 3 else result)
     if image.dtype != np.uint8:  # a 16-bit input, loaded at full precision
         image = to_uint8(image)
+    steps = [result_offset(k.shape, options.padding) for k in options.kernels]
+    offset = (sum(top for top, _ in steps), sum(left for _, left in steps))
+    names = " then ".join(k.name for k in options.kernels)
     labels = (
         f"input, {image.shape[1]}x{image.shape[0]}",
-        f"{options.kernel.name}, {options.padding}, {options.border} border, "
+        f"{names}, {options.padding}, {options.border} border, "
         f"{written.shape[1]}x{written.shape[0]}",
     )
-    offset = result_offset(options.kernel.shape, options.padding)
     sheet = compare(image, written, labels=labels, offset=offset)
     return save_sheet(sheet.image, compare_path(target), overwrite=options.overwrite)

@@ -342,7 +342,6 @@ def test_tiff_and_webp_outputs(tmp_path, small, suffix, mode):
         ("o.jpg", [], "unknown output format '.jpg'; use .png, .npy, .tif or .webp"),
         ("o.webp", ["--depth", "16"], "WebP has no 16-bit format"),
         ("o.png", ["--depth", "16", "--color"], "16-bit output is grayscale only"),
-        ("o.png", ["--compare", "--color"], "--compare shows grayscale results"),
     ],
 )
 def test_output_choices_that_are_usage_errors(tmp_path, small, name, args, message):
