@@ -360,8 +360,6 @@ def apply(
         color=color,
         depth=int(depth),
     )
-    if compare and color:
-        raise click.UsageError("--compare shows grayscale results; it cannot go with --color")
     try:
         batch = plan(
             inputs,
@@ -624,15 +622,16 @@ def kernels(name: str | None) -> None:
     out.print(Text.assemble((kernel.name, "bold"), f" ({_size(kernel)}): {kernel.description}"))
     if kernel.source:
         out.print(f"source: {kernel.source}")
-    family = FAMILIES.get(name.strip().lower().partition(":")[0])
-    if family is not None and name.strip().lower() not in KERNELS:
-        for parameter in family.params:
-            out.print(f"  {parameter.describe()}", markup=False)
     if (kernel.scale, kernel.offset) != (1, 0):
         out.print(f"scale {kernel.scale:g}, offset {kernel.offset:g}")
     out.print(_grid(kernel.weights))
     for line in _properties(kernel.weights):
         out.print(line)
+    family = FAMILIES.get(name.strip().lower().partition(":")[0])
+    if family is not None and name.strip().lower() not in KERNELS:
+        out.print(f"parameters ({family.name}:key=value,...; e.g. {family.example}):")
+        for parameter in family.params:
+            out.print(f"  {parameter.describe()}", markup=False)
     out.print(Text(_LEGEND, style="dim"))
 
 
@@ -647,15 +646,32 @@ def _fit(shape: tuple[int, ...], side: int) -> tuple[int, int]:
 
 
 def _print_families(out: Console) -> None:
-    """A plain listing of the kernels that take parameters, from the registry's data."""
-    out.print("\nKernels with parameters (name:key=value,...; defaults where not given):")
+    """The kernels that take parameters, from the registry's data, as a second table."""
+    table = Table(
+        title="Kernels with parameters: NAME:key=value,... (defaults where not given)",
+        show_lines=True,
+    )
+    table.add_column("kernel", no_wrap=True)
+    table.add_column("parameters", overflow="fold")
+    table.add_column("with the defaults", overflow="fold")
     for family in FAMILIES.values():
-        out.print(f"\n{family.example}  {family.description}", markup=False)
-        for parameter in family.params:
-            out.print(f"  {parameter.describe()}", markup=False)
+        default = family.make({})
+        table.add_row(
+            Text.assemble((family.name, "bold"), "\n", (family.example, "dim")),
+            Text("\n").join(
+                [Text(family.description), *(Text(p.describe()) for p in family.params)]
+            ),
+            Text("\n").join(
+                [
+                    Text.assemble((default.name, "bold"), f" ({_size(default)})"),
+                    *_properties(default.weights),
+                ]
+            ),
+        )
+    out.print(table)
     out.print(
-        "\nAlso: a kernel file (.txt, .csv, .mat, .json, .npy) or an inline matrix such as "
-        "'0,-1,0; -1,5,-1; 0,-1,0'.",
+        "Also: a kernel file (.txt, .csv, .mat, .json, .npy) or an inline matrix such as "
+        "'0,-1,0; -1,5,-1; 0,-1,0'. 'convcli kernels SPEC' draws any of them.",
         markup=False,
     )
 
@@ -827,9 +843,16 @@ def _fraction(value: float) -> str:
 
 
 def _factors(column: np.ndarray, row: np.ndarray) -> str:
-    """``column``ᵀ ``row`` (their outer product), scaled so the column reads as small integers."""
+    """``column``ᵀ ``row`` (their outer product), scaled to read well.
+
+    The column as small integers where it can be (``[1 2 1]ᵀ [1 2 1]/16``),
+    else summing to 1 (a sampled Gaussian's own 1-D weights), else peaking at 1.
+    """
     nonzero = np.abs(column) > 1e-12 * np.abs(column).max()
     unit = float(np.abs(column[nonzero]).min())
+    if not np.allclose(column / unit, np.rint(column / unit), rtol=0, atol=1e-9):
+        total = float(column.sum())
+        unit = total if abs(total) > 1e-9 * np.abs(column).sum() else float(np.abs(column).max())
     column, row = column / unit, row * unit
     if round(column.sum(), 9) < 0 or (round(column.sum(), 9) == 0 and row.sum() < 0):
         column, row = -column, -row  # read the positive way round where there is one

@@ -79,6 +79,45 @@ def test_compare_halves_are_the_loaded_input_and_the_written_output(
     assert 0 < right.left - left.right < 40
 
 
+def test_compare_of_a_kernel_chain_places_the_result_by_every_step(tmp_path, gray_png):
+    out = tmp_path / "out.png"
+    result = run("apply", "-k", "blur", "-k", "gaussian5", "--compare", gray_png, out)
+    assert result.exit_code == 0, result.output
+    sheet = read(tmp_path / "out.compare.png")
+    left, right = gray_boxes(sheet)
+    assert (right.top - left.top, right.width, right.height) == (3, 32 - 6, 24 - 6)
+    np.testing.assert_array_equal(picture(sheet, right), read(out))
+
+
+def test_compare_in_colour_shows_the_colour_input_and_output(tmp_path, rgb_jpeg):
+    gray, colour = tmp_path / "gray.png", tmp_path / "colour.png"
+    assert run("apply", "-k", "emboss", "--compare", rgb_jpeg, gray).exit_code == 0
+    result = run("apply", "-k", "emboss", "--color", "--compare", rgb_jpeg, colour)
+    assert result.exit_code == 0, result.output
+    left, right = gray_boxes(read(tmp_path / "gray.compare.png"))  # the same layout
+    sheet = read(tmp_path / "colour.compare.png")
+    np.testing.assert_array_equal(left.crop(sheet), load_image(rgb_jpeg, color=True))
+    np.testing.assert_array_equal(right.crop(sheet), read(colour))
+
+
+def test_compare_in_colour_leaves_alpha_out_of_the_picture(tmp_path):
+    rng = np.random.default_rng(11)
+    rgba = tmp_path / "rgba.png"
+    Image.fromarray(rng.integers(0, 256, (20, 24, 4), dtype=np.uint8), "RGBA").save(rgba)
+    out = tmp_path / "out.png"
+    result = run("apply", "-k", "box", "-p", "same", "--color", "--compare", rgba, out)
+    assert result.exit_code == 0, result.output
+    written = read(out)
+    assert written.shape == (20, 24, 4)
+    sheet = read(tmp_path / "out.compare.png")
+    assert sheet.shape[2] == 3
+    assert any(
+        np.array_equal(sheet[y : y + 20, x : x + 24], written[..., :3])
+        for y in range(sheet.shape[0] - 19)
+        for x in range(sheet.shape[1] - 23)
+    )
+
+
 def test_compare_shows_the_lost_border_of_valid_as_background(tmp_path, gray_png):
     out = tmp_path / "edges.png"
     assert run("apply", "-k", "gaussian5", "--compare", gray_png, out).exit_code == 0
@@ -305,15 +344,15 @@ def _expected_rows(weights: np.ndarray) -> tuple[list[list[str]], str]:
     raise AssertionError("no small denominator")
 
 
-def _table_blocks(stdout: str) -> dict[str, list[list[str]]]:
-    """Each kernel's table row, as a list of its cells per text line."""
-    blocks: dict[str, list[list[str]]] = {}
+def _table_blocks(stdout: str) -> list[tuple[str, list[list[str]]]]:
+    """Each table row (both tables): its kernel name and its cells, line by line."""
+    blocks: list[tuple[str, list[list[str]]]] = []
     current: list[list[str]] = []
     for line in stdout.splitlines():
         if line.startswith("│"):
             current.append([cell.strip() for cell in line.strip("│").split("│")])
-            if current[0][0]:
-                blocks[current[0][0]] = current
+            if len(current) == 1:
+                blocks.append((current[0][0], current))
         else:
             current = []
     return blocks
@@ -322,14 +361,46 @@ def _table_blocks(stdout: str) -> dict[str, list[list[str]]]:
 def test_kernels_lists_every_matrix_value_by_value():
     result = run("kernels")
     assert result.exit_code == 0, result.output
-    blocks = _table_blocks(result.stdout)
-    assert list(blocks) == list(KERNELS)
-    for name, kernel in KERNELS.items():
+    blocks = _table_blocks(result.stdout)[: len(KERNELS)]
+    assert [name for name, _ in blocks] == list(KERNELS)
+    for (name, block), kernel in zip(blocks, KERNELS.values(), strict=True):
         rows, fraction = _expected_rows(kernel.weights)
-        shown = [cells[1].split() for cells in blocks[name]]
+        shown = [cells[1].split() for cells in block]
         assert shown[: len(rows)] == rows, name
         if fraction:
-            assert blocks[name][len(rows)][1] == fraction, name
+            assert block[len(rows)][1] == fraction, name
+
+
+def test_kernels_lists_parameterised_kernels_with_parameters_and_defaults():
+    from convcli.kernels import FAMILIES
+
+    result = run("kernels")
+    assert result.exit_code == 0, result.output
+    blocks = _table_blocks(result.stdout)[len(KERNELS) :]
+    assert [name for name, _ in blocks] == list(FAMILIES)
+    for (name, block), family in zip(blocks, FAMILIES.values(), strict=True):
+        assert block[1][0] == family.example, name
+        parameters = " ".join(cells[1] for cells in block)
+        for parameter in family.params:
+            assert f"{parameter.name}: " in parameters, (name, parameter.name)
+        defaults = [cells[2] for cells in block]
+        assert defaults[0].startswith(family.make({}).name + " ("), name
+        assert defaults[1].split(" ")[0] in ("normalised", "zero-sum", "neither"), name
+
+
+def test_kernels_draws_a_parameterised_kernel_value_by_value():
+    from convcli import parse_kernel
+
+    result = run("kernels", "gaussian:sigma=0.8,size=5")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    weights = parse_kernel("gaussian:sigma=0.8,size=5").weights
+    expected = [[f"{v:.3g}" for v in row] for row in weights]
+    rows = [line.split() for line in lines]
+    start = rows.index(expected[0])
+    assert rows[start : start + 5] == expected
+    assert any(line.startswith("  sigma: number") for line in lines)
+    assert any(line.startswith("separable: [0.0") for line in lines)
 
 
 @pytest.mark.parametrize(
