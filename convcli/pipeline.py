@@ -68,8 +68,12 @@ class Options:
     @property
     def plain(self) -> bool:
         """True when the written pixels are just one kernel's sums, rounded and
-        clipped to 8-bit gray: the only case an integer-only fast path may serve
-        (a ``.npy`` target still needs the float result)."""
+        clipped to 8-bit gray: the only case an integer-only fast path may serve.
+
+        The kernel's own ``scale``/``offset`` (from a .mat or .json file) count;
+        a ``.npy`` target still needs the float result, and the raw min/max and
+        clipped share in :class:`Outcome` can only come from floats.
+        """
         return (
             not self.then
             and (self.kernel.scale, self.kernel.offset, self.scale, self.offset) == (1, 0, 1, 0)
@@ -108,6 +112,9 @@ def process(source: Path, target: Path, options: Options) -> Outcome:
     )
     try:
         pixels, alpha = _split_alpha(image)
+        # The float path. Everything after it needs floats (--range, colour,
+        # 16 bits, .npy, the raw statistics); a fused 8-bit engine path may
+        # stand in only when ``options.plain`` and the target is not .npy.
         raw = filter_image(pixels, options, source)
         if output_format(target, options) == "NPY":
             out, clipped = raw, 0.0  # the float result itself, nothing clipped

@@ -461,3 +461,13 @@ def test_load_kernel_from_python(tmp_path):
         == KERNELS["sharpen"].weights.tolist()
     )
     assert load_kernel("sharpen") is KERNELS["sharpen"]
+
+
+def test_a_kernel_files_scale_and_offset_reach_the_png(tmp_path, small):
+    path, pixels = small
+    (tmp_path / "k.mat").write_text("2 2 2 10\n1 0\n0 1\n")
+    out = tmp_path / "o.png"
+    assert run("apply", "-k", tmp_path / "k.mat", path, out).exit_code == 0
+    expected = to_uint8(convolve(pixels, [[1, 0], [0, 1]]) / 2 + 10)
+    np.testing.assert_array_equal(np.asarray(read(out)), expected)
+    assert not Options(kernel=parse_kernel(str(tmp_path / "k.mat"))).plain
