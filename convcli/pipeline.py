@@ -219,7 +219,7 @@ def map_range(raw: np.ndarray, mode: str) -> tuple[np.ndarray, float]:
     elif mode == "rescale":
         low, high = float(raw.min()), float(raw.max())
         if high > low:
-            return (raw - low) * (255 / (high - low)), 0.0
+            return (raw - low) / (high - low) * 255, 0.0  # divide first: tiny spans
         return np.zeros_like(raw), 0.0
     elif mode != "clip":
         raise ValueError(f"range must be one of {', '.join(RANGES)}; got {mode!r}")
