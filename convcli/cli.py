@@ -690,10 +690,26 @@ def _print_families(out: Console) -> None:
 @click.option(
     "-p",
     "--padding",
-    type=click.Choice(PADDINGS[:2], case_sensitive=False),
+    type=click.Choice(PADDINGS, case_sensitive=False),
     default="same",
     show_default=True,
     help="As for apply; 'same' keeps every tile the size of the original.",
+)
+@click.option(
+    "-b",
+    "--border",
+    type=click.Choice(BORDERS, case_sensitive=False),
+    default="zero",
+    show_default=True,
+    help="As for apply: what lies outside the image for same/full padding.",
+)
+@click.option(
+    "--range",
+    "value_range",
+    type=click.Choice(("clip", "abs", "rescale"), case_sensitive=False),
+    default="clip",
+    show_default=True,
+    help="As for apply, e.g. abs to see both signs of an edge kernel.",
 )
 @click.option(
     "-s",
@@ -717,6 +733,8 @@ def gallery(
     output: Path,
     specs: tuple[Kernel, ...],
     padding: str,
+    border: str,
+    value_range: str,
     size: tuple[int, int] | None,
     columns: int,
     overwrite: bool,
@@ -725,21 +743,26 @@ def gallery(
 
     The original comes first, then one labelled tile per kernel, row by row.
     Each tile is, pixel for pixel, what 'convcli apply' writes with the same
-    kernel, padding and size. Images larger than 512 pixels on a side are
+    kernel, padding, border, range and size. Images larger than 512 pixels on a side are
     shrunk to fit, as with '--size', unless --size is given.
 
     \b
     Examples:
       convcli gallery photo.jpg gallery.png
       convcli gallery -k blur -k gaussian5 -k box --columns 2 photo.jpg blurs.png
+      convcli gallery -k sobel-x -k sobel-y --range abs --border edge photo.jpg edges.png
     """
     from .errors import ConvcliError
     from .imageio import load_image, save_sheet, to_uint8
-    from .pipeline import Options, check_target, filter_image
+    from .pipeline import Options, check_target, filter_image, map_range
     from .visuals import Panel, contact_sheet, result_offset
 
     chosen = specs or tuple(KERNELS.values())
-    padding = padding.lower()
+    padding, border, value_range = padding.lower(), border.lower(), value_range.lower()
+    settings = ", ".join(
+        [padding, *([f"{border} border"] if border != "zero" else []),
+         *([value_range] if value_range != "clip" else [])]
+    )  # fmt: skip
     try:
         check_target(image, output, overwrite=overwrite)
         loaded = load_image(image, size)
@@ -748,10 +771,11 @@ def gallery(
             loaded = load_image(image, size)
         panels = [Panel(loaded, f"{image.name}  {loaded.shape[1]}x{loaded.shape[0]}")]
         for kernel in chosen:
-            options = Options(kernel=kernel, padding=padding, size=size)
-            result = to_uint8(filter_image(loaded, options, image))  # what apply writes
+            options = Options(kernel=kernel, padding=padding, border=border, size=size)
+            raw = filter_image(loaded, options, image)
+            result = to_uint8(map_range(raw, value_range)[0])  # what apply writes
             offset = result_offset(kernel.shape, padding)
-            panels.append(Panel(result, f"{kernel.name}, {padding}", origin=offset))
+            panels.append(Panel(result, f"{kernel.name}, {settings}", origin=offset))
         sheet = contact_sheet(panels, columns=columns)
         save_sheet(sheet.image, output, overwrite=overwrite)
     except ConvcliError as exc:
@@ -759,7 +783,7 @@ def gallery(
         sys.exit(EXIT_FAILED)
     _stderr.print(
         f"[green]✓[/] {output} [dim]({sheet.image.shape[1]}x{sheet.image.shape[0]})[/]: "
-        f"{image} and {len(chosen)} kernels, {padding} padding",
+        f"{image} and {len(chosen)} kernels ({settings})",
         soft_wrap=True,
     )
 

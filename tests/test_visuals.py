@@ -193,6 +193,30 @@ def test_gallery_with_chosen_kernels_valid_padding_and_size(tmp_path, rgb_jpeg):
         np.testing.assert_array_equal(picture(sheet, box), read(applied), err_msg=name)
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        ["--range", "abs", "--border", "edge"],
+        ["-p", "full", "--border", "reflect"],
+        ["-p", "valid", "--range", "rescale"],
+    ],
+)
+def test_gallery_tiles_follow_apply_settings(tmp_path, rgb_jpeg, settings):
+    out = tmp_path / "g.png"
+    kernels = ["sobel-x", "gaussian5", "1/4,1/2,1/4"]
+    args = [x for k in kernels for x in ("-k", k)]
+    result = run("gallery", *args, *settings, rgb_jpeg, out)
+    assert result.exit_code == 0, result.output
+    sheet = read(out)
+    boxes = gray_boxes(sheet)
+    assert len(boxes) == 4
+    for index, (spec, box) in enumerate(zip(kernels, boxes[1:], strict=True)):
+        applied = tmp_path / f"{index}.png"
+        done = run("apply", "-k", spec, "-p", "same", *settings, rgb_jpeg, applied)
+        assert done.exit_code == 0, done.output
+        np.testing.assert_array_equal(picture(sheet, box), read(applied), err_msg=spec)
+
+
 @pytest.mark.parametrize("columns", [1, 2, 3, 5, 9])
 def test_gallery_layout_follows_columns(tmp_path, gray_png, columns):
     out = tmp_path / "g.png"
