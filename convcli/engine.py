@@ -256,8 +256,8 @@ def _costs(kernel: np.ndarray, out_shape: tuple[int, int]) -> dict[str, float]:
 
 
 def _direct_cost(kernel: np.ndarray) -> int:
-    nonzero = kernel[kernel != 0]
-    return nonzero.size + np.unique(nonzero).size
+    nonzero = kernel[kernel != 0].tolist()
+    return len(nonzero) + len(set(nonzero))  # np.unique would import numpy.ma: 15 ms
 
 
 def _fft_cost(kernel_shape: tuple[int, int], out_shape: tuple[int, int]) -> float:
