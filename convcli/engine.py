@@ -20,6 +20,7 @@ import itertools
 import math
 import os
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -28,6 +29,7 @@ __all__ = [
     "BORDERS",
     "PADDINGS",
     "STRATEGIES",
+    "ClipStats",
     "choose_strategy",
     "convolve",
     "convolve_uint8",
@@ -179,6 +181,27 @@ def convolve(
     return out
 
 
+@dataclass
+class ClipStats:
+    """What :func:`convolve_uint8` saw before rounding and clipping (pass one to fill it)."""
+
+    minimum: float = math.inf
+    maximum: float = -math.inf
+    clipped: int = 0  # pixels whose rounded value lay outside 0..255
+    pixels: int = 0
+    _parts: list[tuple[float, float, int, int]] = field(default_factory=list, repr=False)
+
+    def _add(self, low: float, high: float, clipped: int, pixels: int) -> None:
+        self._parts.append((low, high, clipped, pixels))  # list.append is atomic: thread-safe
+
+    def _close(self) -> None:
+        for low, high, clipped, pixels in self._parts:
+            self.minimum, self.maximum = min(self.minimum, low), max(self.maximum, high)
+            self.clipped += clipped
+            self.pixels += pixels
+        self._parts.clear()
+
+
 def convolve_uint8(
     image: ArrayLike,
     kernel: ArrayLike,
@@ -189,6 +212,7 @@ def convolve_uint8(
     offset: float = 0.0,
     strategy: str = "auto",
     threads: int | None = None,
+    stats: ClipStats | None = None,
 ) -> np.ndarray:
     """8-bit in, 8-bit out: ``to_uint8(convolve(image, kernel) * scale + offset)``, fused.
 
@@ -206,7 +230,9 @@ def convolve_uint8(
     other way (a difference of 1).
 
     Parameters are those of :func:`convolve`, plus ``scale`` and ``offset``
-    applied before rounding. ``image`` must be ``uint8``.
+    applied before rounding, and ``stats``, a :class:`ClipStats` to fill with
+    the unrounded minimum and maximum and the count of clipped pixels (what a
+    report needs, without keeping the float result). ``image`` must be ``uint8``.
 
     >>> convolve_uint8(np.array([[10, 20], [30, 250]], np.uint8), [[1, 1]])
     array([[ 30],
@@ -220,8 +246,10 @@ def convolve_uint8(
     shape = _checked_shape(image, kernel, padding)
     out = np.empty(shape, dtype=np.uint8)
     dtype = np.dtype(np.float32)
-    sink = _ToUint8(out, dtype.type(scale), dtype.type(offset))
+    sink = _ToUint8(out, dtype.type(scale), dtype.type(offset), stats)
     _run(image, kernel, padding, border, strategy, threads, dtype, out, sink=sink)
+    if stats is not None:
+        stats._close()
     return out
 
 
@@ -393,15 +421,24 @@ def _buffer(scratch: dict[str, np.ndarray], name: str, shape: tuple[int, ...], d
 class _ToUint8:
     """The fused writer: scale, offset, round half to even, clip, cast, one band at a time."""
 
-    def __init__(self, out: np.ndarray, scale: np.floating, offset: np.floating) -> None:
-        self.out, self.scale, self.offset = out, scale, offset
+    def __init__(
+        self, out: np.ndarray, scale: np.floating, offset: np.floating, stats: ClipStats | None
+    ) -> None:
+        self.out, self.scale, self.offset, self.stats = out, scale, offset, stats
 
     def write(self, r0: int, band: np.ndarray) -> None:
         if self.scale != 1:
             band *= self.scale
         if self.offset != 0:
             band += self.offset
+        if self.stats is not None:
+            low, high = float(band.min()), float(band.max())
         np.rint(band, out=band)
+        if self.stats is not None:
+            clipped = 0
+            if round(low) < 0 or round(high) > 255:  # only then is counting worth it
+                clipped = int(np.count_nonzero((band < 0) | (band > 255)))
+            self.stats._add(low, high, clipped, band.size)
         np.clip(band, 0, 255, out=band)
         self.out[r0 : r0 + band.shape[0]] = band
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import convolve, output_shape
+from .engine import ClipStats, convolve, convolve_uint8, output_shape
 from .errors import ImageShapeError, OutputError
 from .kernels import Kernel
 from .limits import MAX_PIXELS
@@ -27,6 +27,7 @@ __all__ = [
     "check_target",
     "compare_path",
     "filter_image",
+    "fused_8bit",
     "is_same_file",
     "map_range",
     "output_format",
@@ -59,6 +60,7 @@ class Options:
     output_range: str = "clip"  # clip | abs | rescale: how values become 0..255
     color: bool = False  # filter R, G and B separately, keep alpha
     depth: int = 8  # bits per sample of PNG/TIFF outputs (16: grayscale only)
+    png_compression: int | None = None  # zlib level 0-9; None: zlib's fast RLE strategy
 
     @property
     def kernels(self) -> tuple[Kernel, ...]:
@@ -112,27 +114,38 @@ def process(source: Path, target: Path, options: Options) -> Outcome:
     )
     try:
         pixels, alpha = _split_alpha(image)
-        # The float path. Everything after it needs floats (--range, colour,
-        # 16 bits, .npy, the raw statistics); a fused 8-bit engine path may
-        # stand in only when ``options.plain`` and the target is not .npy.
-        raw = filter_image(pixels, options, source)
-        if output_format(target, options) == "NPY":
-            out, clipped = raw, 0.0  # the float result itself, nothing clipped
+        # A fused 8-bit engine path stands in for the float path only when
+        # ``options.plain`` and the target is not .npy (see fused_8bit);
+        # everything else needs floats (--range, colour, 16 bits, .npy).
+        fmt = output_format(target, options)
+        if fused_8bit(pixels, options, fmt):
+            out, shape, raw_min, raw_max, clipped = _filter_fused(pixels, options, source)
         else:
-            out, clipped = map_range(raw, options.output_range)
+            raw = filter_image(pixels, options, source)
+            shape, raw_min, raw_max = raw.shape, float(raw.min()), float(raw.max())
+            if fmt == "NPY":
+                out, clipped = raw, 0.0  # the float result itself, nothing clipped
+            else:
+                out, clipped = map_range(raw, options.output_range)
         if alpha is not None:
             out = np.dstack([out, carry_alpha(alpha, options)])
-        save_image(out, target, overwrite=options.overwrite, depth=options.depth)
+        save_image(
+            out,
+            target,
+            overwrite=options.overwrite,
+            depth=options.depth,
+            compression=options.png_compression,
+        )
         if options.compare:
             write_compare(pixels, out, target, options)
     except MemoryError:
         raise ImageShapeError("not enough memory to filter this image", source) from None
     return Outcome(
         input_size=(image.shape[1], image.shape[0]),
-        output_size=(raw.shape[1], raw.shape[0]),
+        output_size=(shape[1], shape[0]),
         warnings=tuple(notes),
-        raw_min=float(raw.min()),
-        raw_max=float(raw.max()),
+        raw_min=raw_min,
+        raw_max=raw_max,
         clipped=clipped,
     )
 
@@ -158,6 +171,33 @@ def output_format(target: Path, options: Options | None = None) -> str:
                 target,
             )
     return fmt
+
+
+def fused_8bit(pixels: np.ndarray, options: Options, fmt: str = "PNG") -> bool:
+    """Whether the engine's fused 8-bit path serves this image: the one place that decides.
+
+    Only for 8-bit grayscale input whose written pixels are one kernel's sums
+    rounded and clipped to 8 bits (:attr:`Options.plain`), not for ``.npy``
+    (which keeps the float result). Everything else takes the float path.
+    """
+    return options.plain and fmt != "NPY" and pixels.dtype == np.uint8 and pixels.ndim == 2
+
+
+def _filter_fused(
+    pixels: np.ndarray, options: Options, source: Path | None
+) -> tuple[np.ndarray, tuple[int, int], float, float, float]:
+    """uint8 -> uint8 in cache-sized bands (no full-size float copy), with the
+    report's figures: shape, unrounded min and max, share of pixels clipped."""
+    _check_fits(pixels.shape, options.kernel, options, 0, source)
+    stats = ClipStats()
+    out = convolve_uint8(
+        pixels,
+        options.kernel.weights,
+        padding=options.padding,
+        border=options.border,
+        stats=stats,
+    )
+    return out, out.shape, stats.minimum, stats.maximum, stats.clipped / stats.pixels
 
 
 def filter_image(image: np.ndarray, options: Options, source: Path | None = None) -> np.ndarray:

@@ -1,0 +1,171 @@
+"""The fast paths of the pipeline: fused 8-bit dispatch, PNG settings, start-up imports."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image, ImageOps
+
+from convcli import KERNELS, convolve, load_image
+from convcli.cli import cli
+from convcli.imageio import png_settings, save_image, to_uint8
+from convcli.pipeline import Options, fused_8bit, process
+
+
+def photo(height: int = 120, width: int = 160, seed: int = 0) -> np.ndarray:
+    """Smooth shapes, texture and noise: compresses like a photo, unlike pure noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width] / max(height, width)
+    base = 120 + 60 * np.sin(6 * x + 3 * rng.random()) * np.cos(4 * y) + 40 * np.sin(25 * x * y)
+    return np.clip(base + rng.normal(0, 4, (height, width)), 0, 255).astype(np.uint8)
+
+
+# --- fused 8-bit path -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(KERNELS))
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_fused_path_writes_what_the_float_path_writes_for_every_builtin(tmp_path, name, padding):
+    source = tmp_path / "in.png"
+    Image.fromarray(photo(), "L").save(source)
+    options = Options(kernel=KERNELS[name], padding=padding)
+    image = load_image(source)
+    assert fused_8bit(image, options)
+    fused = process(source, tmp_path / "fused.png", options)
+    slow = process(source, tmp_path / "float.npy", options)  # .npy: the float path
+    raw = np.load(tmp_path / "float.npy")
+    np.testing.assert_array_equal(load_image(tmp_path / "fused.png"), to_uint8(raw))
+    assert (fused.raw_min, fused.raw_max) == pytest.approx((raw.min(), raw.max()), abs=1e-3)
+    assert fused.clipped == pytest.approx(float(((np.rint(raw) < 0) | (np.rint(raw) > 255)).mean()))
+    assert fused.output_size == slow.output_size
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"output_range": "abs"},
+        {"depth": 16},
+        {"scale": 2.0},
+        {"offset": 1.0},
+        {"then": (KERNELS["blur"],)},
+        {"color": True},
+    ],
+)
+def test_any_pixel_option_takes_the_float_path(change):
+    image = photo()
+    assert fused_8bit(image, Options(kernel=KERNELS["blur"]))
+    assert not fused_8bit(image, Options(kernel=KERNELS["blur"], **change))
+
+
+def test_only_8_bit_gray_into_an_8_bit_image_is_fused():
+    options = Options(kernel=KERNELS["blur"], overwrite=True, png_compression=9)
+    assert fused_8bit(photo(), options)
+    assert not fused_8bit(photo(), options, "NPY")
+    assert not fused_8bit(photo().astype(np.uint16), options)
+    assert not fused_8bit(np.dstack([photo()] * 3), options)
+
+
+# --- PNG encoder settings -------------------------------------------------------
+
+
+def _png_bytes(pixels: np.ndarray, **settings) -> int:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, "L").save(buffer, format="PNG", **settings)
+    return buffer.tell()
+
+
+def test_default_png_strategy_is_as_small_as_pillows_default():
+    pixels = to_uint8(convolve(photo(240, 320), KERNELS["sharpen"].weights, padding="same"))
+    ours, pillow = _png_bytes(pixels, **png_settings()), _png_bytes(pixels)
+    assert ours <= pillow * 1.01, (ours, pillow)
+
+
+def test_png_compression_levels_round_trip(tmp_path):
+    pixels = photo()
+    sizes = {}
+    for level in (None, 0, 1, 9):
+        path = save_image(pixels, tmp_path / f"{level}.png", compression=level)
+        with Image.open(path) as image:
+            assert image.mode == "L"
+            np.testing.assert_array_equal(np.asarray(image), pixels)
+        sizes[level] = path.stat().st_size
+    assert sizes[0] > sizes[1] >= sizes[9]
+    with pytest.raises(ValueError, match="compression must be"):
+        save_image(pixels, tmp_path / "bad.png", compression=10)
+
+
+def test_cli_png_compression_option(tmp_path, rgb_jpeg):
+    runner = CliRunner()
+    for level in ("0", "9"):
+        out = tmp_path / f"{level}.png"
+        result = runner.invoke(
+            cli,
+            ["apply", "-q", "-k", "sharpen", "--png-compression", level, str(rgb_jpeg), str(out)],
+        )
+        assert result.exit_code == 0, result.output
+        np.testing.assert_array_equal(
+            load_image(out), to_uint8(convolve(load_image(rgb_jpeg), KERNELS["sharpen"].weights))
+        )
+    assert (tmp_path / "0.png").stat().st_size > (tmp_path / "9.png").stat().st_size
+    bad = runner.invoke(
+        cli,
+        [
+            "apply",
+            "-k",
+            "sharpen",
+            "--png-compression",
+            "10",
+            str(rgb_jpeg),
+            str(tmp_path / "x.png"),
+        ],
+    )
+    assert bad.exit_code == 2
+    assert "--png-compression" in bad.output
+
+
+# --- JPEG decoding --------------------------------------------------------------
+
+
+def test_jpeg_draft_grayscale_is_not_pixel_identical_so_the_loader_decodes_fully(tmp_path):
+    """Pillow's draft('L') takes libjpeg's luma; ImageOps.grayscale weighs the decoded RGB.
+
+    They differ by a few levels on saturated colours, so the loader must not use
+    draft: it decodes fully and converts, exactly as the tutorial's path does.
+    """
+    rng = np.random.default_rng(0)
+    colours = Image.fromarray(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8), "RGB")
+    path = tmp_path / "colours.jpg"
+    colours.resize((320, 240), Image.Resampling.BICUBIC).save(path, quality=90)
+    with Image.open(path) as image:
+        full = np.asarray(ImageOps.grayscale(image))
+    with Image.open(path) as image:
+        image.draft("L", image.size)
+        drafted = np.asarray(image.convert("L"))
+    np.testing.assert_array_equal(load_image(path), full)
+    if np.array_equal(drafted, full):
+        pytest.skip("this libjpeg's draft('L') matches ImageOps.grayscale: draft could be used")
+    assert np.abs(drafted.astype(int) - full).max() <= 8
+
+
+# --- start-up -------------------------------------------------------------------
+
+
+def test_apply_imports_nothing_heavy(tmp_path, rgb_jpeg):
+    """A run loads numpy and Pillow, never scipy, torch, OpenCV or numpy.ma."""
+    code = (
+        "import sys; from convcli.cli import main\n"
+        f"sys.argv = ['convcli', 'apply', '-q', '-k', 'sharpen', {str(rgb_jpeg)!r}, "
+        f"{str(tmp_path / 'o.png')!r}]\n"
+        "try: main()\n"
+        "except SystemExit as exit: assert not exit.code, exit.code\n"
+        "heavy = ['scipy', 'torch', 'cv2', 'matplotlib', 'numpy.ma', 'importlib.metadata']\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "[]"
