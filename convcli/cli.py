@@ -132,6 +132,7 @@ _debug = {"on": False}  # set by --debug; read by main() for unexpected failures
 
 
 def _version() -> str:
+    # importlib.metadata costs more start-up than click itself: only for --version.
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -140,8 +141,22 @@ def _version() -> str:
         return "unknown"
 
 
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"convcli, version {_version()}")
+        ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_version(), "-V", "--version", prog_name="convcli")
+@click.option(
+    "-V",
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 @click.option(
     "--debug",
     is_flag=True,
@@ -268,6 +283,14 @@ def cli(debug: bool) -> None:
     is_flag=True,
     help="Print one JSON document on stdout: options, every file, a summary.",
 )
+@click.option(
+    "--png-compression",
+    type=click.IntRange(0, 9),
+    default=None,
+    metavar="0-9",
+    help="zlib level for the PNGs: 0 fastest and largest, 9 smallest and slowest. "
+    "Default: zlib's run-length strategy, about as small as level 6 and faster.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option(
     "--compare",
@@ -297,6 +320,7 @@ def apply(
     jobs: int | None,
     fail_fast: bool,
     as_json: bool,
+    png_compression: int | None,
     quiet: bool,
     compare: bool,
     inputs: tuple[Path, ...],
@@ -359,6 +383,7 @@ def apply(
         output_range=value_range.lower(),
         color=color,
         depth=int(depth),
+        png_compression=png_compression,
     )
     try:
         batch = plan(
