@@ -649,7 +649,7 @@ def kernels(name: str | None) -> None:
         out.print(f"source: {kernel.source}")
     if (kernel.scale, kernel.offset) != (1, 0):
         out.print(f"scale {kernel.scale:g}, offset {kernel.offset:g}")
-    out.print(_grid(kernel.weights))
+    out.print(_grid(kernel.weights, max_width=out.width))
     for line in _properties(kernel.weights):
         out.print(line)
     family = FAMILIES.get(name.strip().lower().partition(":")[0])
@@ -825,18 +825,25 @@ _NEGATIVE = (52, 88, 124, 160, 196)  # xterm-256 reds, dark to bright
 _GRID_MAX = 15  # widest matrix drawn cell by cell; larger ones are summarised
 
 
-def _grid(weights: np.ndarray) -> Text:
-    """The matrix as coloured cells, values right-aligned, a common fraction factored out."""
+def _grid(weights: np.ndarray, max_width: int | None = None) -> Text:
+    """The matrix as coloured cells, values right-aligned, a common fraction factored out.
+
+    A matrix wider than ``_GRID_MAX`` columns or ``max_width`` characters is
+    summarised instead (a wrapped grid cannot be read).
+    """
+    too_large = Text(
+        f"{weights.shape[0]}x{weights.shape[1]}: too large to draw; weights from "
+        f"{weights.min():.3g} to {weights.max():.3g}",
+        style="italic",
+    )
     if max(weights.shape) > _GRID_MAX:
-        return Text(
-            f"{weights.shape[0]}x{weights.shape[1]}: too large to draw; weights from "
-            f"{weights.min():.3g} to {weights.max():.3g}",
-            style="italic",
-        )
+        return too_large
     scale = _common_denominator(weights)
     values = np.rint(weights * scale) if scale else weights
     cells = [[_number(v, exact=scale is not None) for v in row] for row in values]
     width = max(len(c) for row in cells for c in row)
+    if max_width is not None and weights.shape[1] * (width + 2) > max_width:
+        return too_large
     peak = float(np.abs(weights).max()) or 1.0
     grid = Text()
     for r, row in enumerate(cells):

@@ -497,3 +497,5 @@ def test_a_matrix_too_large_to_draw_is_summarised():
         "16x3: too large to draw; weights from 0.5 to 0.5"
     )
     assert len(_grid(np.ones((15, 15))).plain.splitlines()) == 15
+    assert _grid(np.full((2, 14), np.pi / 1000), max_width=80).plain.startswith("2x14: too")
+    assert len(_grid(np.full((2, 14), np.pi / 1000), max_width=130).plain.splitlines()) == 2
