@@ -313,11 +313,25 @@ CASES: list[Case] = [
     *_modes(),
 ]
 
-#: The valid files the fuzzers mutate, by format.
+
+def _small(image: Image.Image, fmt: str, **kwargs) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **kwargs)
+    return out.getvalue()
+
+
+#: Small valid files the fuzzers mutate, one or two per allowed format.
 SEEDS: dict[str, bytes] = {
-    "png": _VALID_PNG,
-    "jpeg": _VALID_JPEG,
+    "png": _small(_rgb(8, 6), "PNG"),
+    "png-rgba": _small(_rgb(8, 6).convert("RGBA"), "PNG"),
+    "png-16bit": _small(Image.fromarray(_gradient(8, 6).astype(np.uint16) * 257), "PNG"),
+    "jpeg": _small(_rgb(16, 8), "JPEG", quality=80),
     "gif": _gif_frame_bomb(second_frame_only=True),
+    "bmp": _small(_rgb(8, 6), "BMP"),
+    "tiff": _small(_rgb(8, 6), "TIFF"),
+    "tiff-float": _small(Image.fromarray(_gradient(8, 6).astype(np.float32)), "TIFF"),
+    "webp": _small(_rgb(8, 6), "WEBP", lossless=True),
+    "ppm": _small(_rgb(8, 6), "PPM"),
 }
 
 
