@@ -436,8 +436,22 @@ def _float_to_uint8(values: np.ndarray, path: Path, notes: list[str]) -> np.ndar
 
 
 def to_uint8(values: np.ndarray) -> np.ndarray:
-    """Round to nearest (half to even), clip to 0..255, cast: the writer's policy."""
-    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+    """Round to nearest (half to even), clip to 0..255, cast: the writer's policy.
+
+    Works through blocks of rows of about 4 MiB, so the only full-size
+    allocation is the ``uint8`` result (not two float temporaries).
+    """
+    values = np.asarray(values)
+    if values.ndim == 0 or values.size == 0:
+        return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+    out = np.empty(values.shape, dtype=np.uint8)
+    row_bytes = max(1, values[0].size * values.itemsize)
+    step = max(1, (4 << 20) // row_bytes)
+    for start in range(0, values.shape[0], step):
+        block = np.rint(values[start : start + step])
+        np.clip(block, 0, 255, out=block)
+        out[start : start + step] = block
+    return out
 
 
 def save_image(
