@@ -32,6 +32,14 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
+# Longer fuzzing than make test's bounded run (tests/test_fuzz.py).
+fuzz: $(VENV)/.installed-dev
+	CONVCLI_FUZZ_EXAMPLES=$${CONVCLI_FUZZ_EXAMPLES:-3000} $(BIN)/python -m pytest -q tests/test_fuzz.py
+
+# A 10000x10000 image end to end, with its peak memory (about 2.5 GB).
+huge: $(VENV)/.installed-dev
+	CONVCLI_HUGE=1 $(BIN)/python -m pytest -q -s -m huge tests/test_memory.py
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
