@@ -526,7 +526,9 @@ def process(job: Job, options: Options) -> Result:
         raise
     except Exception as exc:  # a bug or an odd file: report it, keep going
         reason = f"unexpected error: {type(exc).__name__}: {exc}"
-        return _timed(Result.of_job(job, "failed", ConvcliError(reason, job.source)), start)
+        error = ConvcliError(reason, job.source)
+        error.__cause__ = exc  # so that --debug can show where it came from
+        return _timed(Result.of_job(job, "failed", error), start)
     return Result(
         job.source,
         job.target,

@@ -422,27 +422,36 @@ _BUG_IN_THE_ENGINE = (
 @pytest.mark.parametrize("debug", [False, True])
 def test_an_internal_error_is_one_line_unless_debug(tmp_path, gray_png, debug):
     args = ["--debug"] if debug else []
+    command = [sys.executable, "-c", _BUG_IN_THE_ENGINE, *args, "apply", "-k", "blur"]
     done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _BUG_IN_THE_ENGINE,
-            *args,
-            "apply",
-            "-k",
-            "blur",
-            gray_png,
-            tmp_path / "o.png",
-        ],
+        [*command, str(gray_png), str(tmp_path / "o.png")],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 1
     last = done.stderr.strip().splitlines()[-1]
-    assert last == (
-        "convcli: error: internal error: RuntimeError: engine exploded "
-        "(run with --debug for the traceback)"
-    )
+    assert last == f"convcli: error: {gray_png}: unexpected error: RuntimeError: engine exploded"
     assert ("Traceback" in done.stderr) is debug
+    assert ("in boom" in done.stderr) is debug  # the traceback reaches the real cause
     assert _listing(tmp_path) == ["gray.png"]
+
+
+def test_an_error_outside_any_file_is_one_line_unless_debug(monkeypatch, capsys):
+    from convcli import cli as cli_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("parser exploded")
+
+    monkeypatch.setattr(cli_module.cli, "main", broken)
+    for debug in (False, True):
+        monkeypatch.setitem(cli_module._debug, "on", debug)
+        with pytest.raises(SystemExit) as exited:
+            cli_module.main()
+        assert exited.value.code == 1
+        err = capsys.readouterr().err
+        assert err.strip().splitlines()[-1] == (
+            "convcli: error: internal error: RuntimeError: parser exploded "
+            "(run with --debug for the traceback)"
+        )
+        assert ("Traceback" in err) is debug
