@@ -410,9 +410,9 @@ def test_debug_shows_the_traceback_behind_an_error(tmp_path):
 
 
 _BUG_IN_THE_ENGINE = (
-    "import sys, convcli.pipeline as p\n"
+    "import sys, convcli.imageio as io\n"
     "def boom(*a, **k): raise RuntimeError('engine exploded')\n"
-    "p.filter_image = boom\n"
+    "io.load_image = boom\n"
     "from convcli.cli import main\n"
     "sys.argv = ['convcli', *sys.argv[1:]]\n"
     "main()\n"
