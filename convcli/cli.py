@@ -737,6 +737,13 @@ def _print_families(out: Console) -> None:
     help="As for apply, e.g. abs to see both signs of an edge kernel.",
 )
 @click.option(
+    "--color",
+    "--colour",
+    "color",
+    is_flag=True,
+    help="As for apply: filter R, G, B separately (tiles leave alpha out).",
+)
+@click.option(
     "-s",
     "--size",
     type=Size(),
@@ -760,6 +767,7 @@ def gallery(
     padding: str,
     border: str,
     value_range: str,
+    color: bool,
     size: tuple[int, int] | None,
     columns: int,
     overwrite: bool,
@@ -790,13 +798,14 @@ def gallery(
     )  # fmt: skip
     try:
         check_target(image, output, overwrite=overwrite)
-        loaded = load_image(image, size)
-        if size is None and max(loaded.shape) > _TILE:  # thumbnails, as apply --size makes them
+        loaded = load_image(image, size, color=color)
+        if size is None and max(loaded.shape[:2]) > _TILE:  # thumbnails, as apply --size does
             size = _fit(loaded.shape, _TILE)
-            loaded = load_image(image, size)
+            loaded = load_image(image, size, color=color)
+        loaded = loaded[..., :3] if loaded.ndim == 3 else loaded  # alpha is not filtered
         panels = [Panel(loaded, f"{image.name}  {loaded.shape[1]}x{loaded.shape[0]}")]
         for kernel in chosen:
-            options = Options(kernel=kernel, padding=padding, border=border, size=size)
+            options = Options(kernel=kernel, padding=padding, border=border, size=size, color=color)
             raw = filter_image(loaded, options, image)
             result = to_uint8(map_range(raw, value_range)[0])  # what apply writes
             offset = result_offset(kernel.shape, padding)

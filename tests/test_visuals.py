@@ -217,6 +217,20 @@ def test_gallery_tiles_follow_apply_settings(tmp_path, rgb_jpeg, settings):
         np.testing.assert_array_equal(picture(sheet, box), read(applied), err_msg=spec)
 
 
+def test_gallery_in_colour_tiles_are_what_apply_color_writes(tmp_path, rgb_jpeg):
+    gray, colour = tmp_path / "gray.png", tmp_path / "colour.png"
+    assert run("gallery", "-k", "sharpen", "-k", "box", rgb_jpeg, gray).exit_code == 0
+    result = run("gallery", "--color", "-k", "sharpen", "-k", "box", rgb_jpeg, colour)
+    assert result.exit_code == 0, result.output
+    boxes = gray_boxes(read(gray))  # the same layout
+    sheet = read(colour)
+    np.testing.assert_array_equal(boxes[0].crop(sheet), load_image(rgb_jpeg, color=True))
+    for name, box in zip(["sharpen", "box"], boxes[1:], strict=True):
+        applied = tmp_path / f"{name}.png"
+        assert run("apply", "-k", name, "-p", "same", "--color", rgb_jpeg, applied).exit_code == 0
+        np.testing.assert_array_equal(box.crop(sheet), read(applied), err_msg=name)
+
+
 @pytest.mark.parametrize("columns", [1, 2, 3, 5, 9])
 def test_gallery_layout_follows_columns(tmp_path, gray_png, columns):
     out = tmp_path / "g.png"
