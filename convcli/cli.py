@@ -173,6 +173,8 @@ def cli(debug: bool) -> None:
     Examples:
       convcli apply --kernel sharpen --padding same in.jpg out.png
       convcli apply -k blur photos/*.jpg out/
+      convcli apply -k outline --compare cat.jpg edges.png  # + edges.compare.png
+      convcli gallery cat.jpg gallery.png
       convcli kernels
 
     Exit status: 0 all done, 1 an input failed, 2 bad command line,
@@ -772,12 +774,13 @@ def gallery(
     columns: int,
     overwrite: bool,
 ) -> None:
-    """Write OUTPUT, a PNG contact sheet of IMAGE filtered by each kernel.
+    """Write a contact sheet of IMAGE under every kernel.
 
-    The original comes first, then one labelled tile per kernel, row by row.
-    Each tile is, pixel for pixel, what 'convcli apply' writes with the same
-    kernel, padding, border, range and size. Images larger than 512 pixels on a side are
-    shrunk to fit, as with '--size', unless --size is given.
+    OUTPUT is an RGB PNG: the original first, then one labelled tile per
+    kernel (every built-in one unless -k says), row by row. Each tile is,
+    pixel for pixel, what 'convcli apply' writes with the same kernel,
+    padding, border, range, colour and size. Images larger than 512 pixels on
+    a side are shrunk to fit, as with '--size', unless --size is given.
 
     \b
     Examples:

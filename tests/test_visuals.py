@@ -289,6 +289,15 @@ def test_gallery_errors_are_one_line_and_leave_nothing(tmp_path, rgb_jpeg):
     assert run("gallery", "--columns", "0", rgb_jpeg, tmp_path / "h.png").exit_code == 2
 
 
+def test_gallery_has_help_and_is_listed():
+    result = run("gallery", "--help")
+    assert result.exit_code == 0
+    for option in ("--kernel", "--padding", "--border", "--range", "--columns", "--size"):
+        assert option in result.stdout
+    assert "gallery  Write a contact sheet of IMAGE under every kernel." in run("--help").stdout
+    assert "--compare" in run("apply", "--help").stdout
+
+
 def test_gallery_as_a_real_process(tmp_path, rgb_jpeg):
     out = tmp_path / "g.png"
     env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
