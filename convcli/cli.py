@@ -820,7 +820,7 @@ def gallery(
         sys.exit(EXIT_FAILED)
     _stderr.print(
         f"[green]✓[/] {output} [dim]({sheet.image.shape[1]}x{sheet.image.shape[0]})[/]: "
-        f"{image} and {len(chosen)} kernels ({settings})",
+        f"{image} and {len(chosen)} kernel{'' if len(chosen) == 1 else 's'} ({settings})",
         soft_wrap=True,
     )
 
