@@ -553,7 +553,7 @@ def save_sheet(array: np.ndarray, path: str | os.PathLike[str], *, overwrite: bo
         raise OutputError(f"folder {str(target.parent)!r} does not exist", target)
     if (target.exists() or target.is_symlink()) and not overwrite:
         raise OutputError("already exists (use --overwrite to replace it)", target)
-    _atomic_write(Image.fromarray(array, mode="RGB"), target, overwrite=overwrite)
+    _atomic_write(Image.fromarray(array), target, overwrite=overwrite)
     return target
 
 

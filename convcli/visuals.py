@@ -181,7 +181,7 @@ def contact_sheet(panels: Sequence[Panel], *, columns: int) -> Sheet:
             array.shape[1],
             array.shape[0],
         )
-        sheet.paste(Image.fromarray(array, "RGB"), (box.left, box.top))
+        sheet.paste(Image.fromarray(array), (box.left, box.top))
         label = Box(cell_left, cell_top + area_h + LABEL_GAP, cell_w, label_h)
         text_w = text_box[2] - text_box[0]
         draw.multiline_text(
