@@ -386,8 +386,11 @@ class ProcessExecutor:
     stops the workers with SIGTERM (each unwinds, so the writer deletes its
     temporary file) and re-raises. When a worker dies (a crash in a decoder,
     the OOM killer), the pool is restarted and the jobs that were in flight are
-    retried one at a time, so only the culprit fails.
+    retried one at a time, so only the culprit fails; when they keep dying
+    (workers that cannot start, say), :class:`BrokenProcessPool` is raised.
     """
+
+    max_crashes = 3
 
     def __init__(self, workers: int) -> None:
         if workers < 1:
@@ -405,6 +408,7 @@ class ProcessExecutor:
         pool = self._pool()
         pending: dict[Future[R], T] = {}
         suspects: deque[T] = deque()  # in flight when a worker died
+        crashes = 0  # suspects in a row that killed a worker: more than chance
         exhausted = False
         try:
             while True:
@@ -412,7 +416,14 @@ class ProcessExecutor:
                     item = suspects.popleft()
                     try:
                         value = pool.submit(fn, item).result()
+                        crashes = 0
                     except BrokenProcessPool as exc:
+                        crashes += 1
+                        if crashes >= self.max_crashes:
+                            raise BrokenProcessPool(
+                                f"worker processes died on {crashes} jobs in a row, "
+                                "even one at a time (try -j 1)"
+                            ) from exc
                         value = on_error(item, exc)
                         pool = self._restart(pool)
                     yield value
@@ -431,6 +442,7 @@ class ProcessExecutor:
                     item = pending.pop(future)
                     try:
                         values.append(future.result())
+                        crashes = 0
                     except BrokenProcessPool:
                         suspects.append(item)
                 if suspects:  # the pool is gone, and every job still in it
@@ -551,8 +563,23 @@ def _timed(result: Result, start: float) -> Result:
 
 
 def _worker_died(job: Job, exc: BaseException) -> Result:
+    _sweep_temporaries(job)  # a process killed outright could not clean up
     error = ConvcliError("the worker process died (out of memory?) while on this file", job.source)
     return Result.of_job(job, "failed", error)
+
+
+def _sweep_temporaries(job: Job) -> None:
+    """Delete the writer's temporary files (``.<name>.<token>.tmp``) for this
+    job's outputs, left only if the process writing them was killed or hit
+    between creating one and guarding it."""
+    names = [job.target.name, pipeline.compare_path(job.target).name]
+    for name in names:
+        pattern = re.compile(rf"\.{re.escape(name)}\.\w+\.tmp")
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(job.target.parent):
+                if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
 
 
 def run(
@@ -569,7 +596,8 @@ def run(
     ``jobs``: worker processes (``None``: :func:`default_workers`); 1 runs in
     this process. ``fail_fast``: after the first failure no new job starts (those in
     flight finish). ``on_start(job)`` is called as each job is handed out.
-    Raises ``KeyboardInterrupt`` after stopping the workers when interrupted.
+    Raises ``KeyboardInterrupt`` after stopping the workers when interrupted,
+    and :class:`ConvcliError` if worker processes keep dying.
     """
     stop = False
     for result in plan.settled:
@@ -590,11 +618,14 @@ def run(
         workers = default_workers(len(plan.jobs)) if jobs is None else min(jobs, len(plan.jobs))
         executor = ProcessExecutor(workers) if workers > 1 else SerialExecutor()
 
+    in_flight: dict[Path, Job] = {}
+
     def handed_out() -> Iterator[Job]:
         made: set[Path] = set()
         for job in plan.jobs:
             if stop:
                 return
+            in_flight[job.target] = job
             folder = job.target.parent
             if plan.folder is not None and folder not in made:  # -r: mirrored sub-folders
                 with contextlib.suppress(OSError):  # the writer reports it properly
@@ -608,10 +639,15 @@ def run(
     results = iter(executor.map_unordered(work, handed_out(), _worker_died))
     try:
         for result in results:
+            in_flight.pop(result.target, None)  # type: ignore[arg-type]
             yield result
             if fail_fast and result.status == "failed":
                 stop = True
+    except BrokenProcessPool as exc:
+        raise ConvcliError(str(exc)) from exc
     finally:  # interrupted or abandoned: let the executor stop its workers now
         close = getattr(results, "close", None)
         if close is not None:
             close()
+        for job in in_flight.values():
+            _sweep_temporaries(job)

@@ -34,7 +34,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .engine import BORDERS, PADDINGS
-from .errors import KernelError
+from .errors import ConvcliError, KernelError
 from .kernels import (
     FAMILIES,
     KERNELS,
@@ -432,10 +432,12 @@ def apply(
                 report.add(result)
         except KeyboardInterrupt:
             report.interrupted = True
+        except ConvcliError as exc:  # the run itself broke (workers that keep dying)
+            report.abort(exc)
     report.finish(options)
     if report.interrupted:
         sys.exit(EXIT_INTERRUPTED)
-    if report.counts["failed"]:
+    if report.counts["failed"] or report.aborted:
         sys.exit(EXIT_FAILED)
 
 
@@ -452,6 +454,7 @@ class _Report:
         self.failures: list[Any] = []
         self.megapixels = 0.0
         self.interrupted = False
+        self.aborted: str | None = None
         self.last: Any = None
         self.start = time.perf_counter()
         self.progress: Progress | None = None
@@ -483,6 +486,10 @@ class _Report:
     def __exit__(self, *exc: object) -> None:
         if self.progress is not None:
             self.progress.stop()
+
+    def abort(self, error: Exception) -> None:
+        self.aborted = str(error)
+        _stderr.print(f"convcli: error: {error}", markup=False, highlight=False, soft_wrap=True)
 
     def started(self, job: Any) -> None:
         if self.progress is not None:
@@ -527,6 +534,7 @@ class _Report:
                 "total": self.total,
                 "not_run": self.total - done,
                 "interrupted": self.interrupted,
+                "error": self.aborted,
                 "megapixels": round(self.megapixels, 3),
                 "seconds": round(seconds, 3),
                 "images_per_second": round(rate, 2),
@@ -545,6 +553,7 @@ class _Report:
     def _summary(self, seconds: float, done: int, rate: float) -> Any:
         c = self.counts
         head = "[bold yellow]interrupted:[/] " if self.interrupted else ""
+        head = "[bold red]stopped:[/] " if self.aborted else head
         line = f"{head}{c['ok']} written, {c['skipped']} skipped, {c['failed']} failed"
         if done < self.total:
             line += f", {self.total - done} not run"
