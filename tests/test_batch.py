@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -261,6 +262,35 @@ def test_a_worker_that_dies_fails_its_job_alone_and_the_rest_go_on():
     on_error = lambda item, exc: -item  # noqa: E731
     results = list(ProcessExecutor(2).map_unordered(_die_on_three, range(10), on_error))
     assert sorted(results) == [-3, 0, 1, 2, 4, 5, 6, 7, 8, 9]
+
+
+def _always_die(x: int) -> int:
+    os._exit(1)
+
+
+def test_workers_that_keep_dying_stop_the_run():
+    with pytest.raises(BrokenProcessPool, match="died on 3 jobs in a row"):
+        list(ProcessExecutor(2).map_unordered(_always_die, range(20), lambda item, exc: item))
+
+
+def test_an_interrupted_run_sweeps_the_temporary_files_of_jobs_in_flight(tmp_path):
+    tree(tmp_path / "in", ["a.png", "b.png"])
+    out = tmp_path / "out"
+    out.mkdir()
+    keep = [out / ".b.png.0123abcd.tmp", out / ".a.png.txt", out / "a.png.1.tmp"]
+    for path in keep:
+        path.write_bytes(b"not ours")
+
+    class KilledMidWrite:  # a worker killed between creating its temp file and guarding it
+        def map_unordered(self, fn, items, on_error):
+            job = next(iter(items))
+            (job.target.parent / f".{job.target.name}.deadbeef.tmp").write_bytes(b"partial")
+            raise KeyboardInterrupt
+            yield
+
+    with pytest.raises(KeyboardInterrupt):
+        list(run(plan([tmp_path / "in"], out), SHARPEN, executor=KilledMidWrite()))
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in keep)
 
 
 def test_usable_cpus_and_the_default_number_of_workers():
