@@ -706,22 +706,28 @@ def _json_number(value: Any, what: str, shown: str) -> float:
 def _from_npy(data: bytes, shown: str, path: Path) -> Kernel:
     """A 2-D array of real numbers; the header is checked before any data is read."""
     import io
+    import tokenize
+    import warnings
 
     from numpy.lib import format as npy
 
     stream = io.BytesIO(data)
     try:
-        version = npy.read_magic(stream)
-        if version == (1, 0):
-            shape, fortran, dtype = npy.read_array_header_1_0(stream)
-        elif version == (2, 0):
-            shape, fortran, dtype = npy.read_array_header_2_0(stream)
-        else:
-            raise KernelError(f"unsupported .npy format version {version}", shown)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # e.g. a Python 2 header: refused, not printed
+            version = npy.read_magic(stream)
+            if version == (1, 0):
+                shape, fortran, dtype = npy.read_array_header_1_0(stream)
+            elif version == (2, 0):
+                shape, fortran, dtype = npy.read_array_header_2_0(stream)
+            else:
+                raise KernelError(f"unsupported .npy format version {version}", shown)
     except KernelError:
         raise
-    except (ValueError, SyntaxError, OSError, EOFError) as exc:
+    except (ValueError, SyntaxError, OSError, EOFError, TypeError, Warning) as exc:
         raise KernelError(f"not a NumPy .npy file: {exc}", shown) from None
+    except tokenize.TokenError as exc:  # numpy tokenizes the header dict
+        raise KernelError(f"not a NumPy .npy file: {exc.args[0]}", shown) from None
     if dtype.hasobject:
         raise KernelError("holds Python objects; pickled data is never loaded", shown)
     if dtype.kind not in "iuf" or dtype.fields is not None or dtype.subdtype is not None:
