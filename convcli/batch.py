@@ -226,6 +226,8 @@ def plan(
         target = folder / _render(template, source, fields, index) if as_folder else destination
         jobs.append(Job(source, target, index))
     _check_collisions(jobs, template)
+    if options is not None and options.compare:
+        _check_compare_collisions(jobs)
     runnable = []
     for job in jobs:
         outcome = _settle(job, overwrite=bool(options and options.overwrite), skip=skip_existing)
@@ -326,6 +328,24 @@ def _check_collisions(jobs: list[Job], template: str) -> None:
                 "choose another destination or --name",
                 job.target,
             )
+
+
+def _check_compare_collisions(jobs: list[Job]) -> None:
+    """``--compare`` writes ``<stem>.compare.png`` too: never over another job's files."""
+    outputs = {os.path.abspath(job.target): job for job in jobs}
+    inputs = {os.path.abspath(job.source): job for job in jobs}
+    for job in jobs:
+        path = pipeline.compare_path(job.target)
+        key = os.path.abspath(path)
+        for taken, what in ((outputs, "output of"), (inputs, "input")):
+            other = taken.get(key)
+            if other is not None and other is not job:
+                raise PlanError(
+                    f"the --compare picture of {job.source} would overwrite the {what} "
+                    f"{other.source}; choose another destination or --name",
+                    path,
+                )
+        outputs[key] = job
 
 
 def _settle(job: Job, *, overwrite: bool, skip: bool) -> Result | None:

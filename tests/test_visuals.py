@@ -140,6 +140,38 @@ def test_compare_in_a_batch_goes_beside_each_output(tmp_path, rgb_jpeg, gray_png
     ]
 
 
+def test_compare_files_never_collide_with_other_jobs(tmp_path, rgb_jpeg, gray_png):
+    twin = tmp_path / "photo.compare.jpg"
+    twin.write_bytes(rgb_jpeg.read_bytes())
+    dest = tmp_path / "out"
+    result = run("apply", "-k", "blur", "--compare", rgb_jpeg, twin, dest)
+    assert result.exit_code == 2
+    assert f"the --compare picture of {rgb_jpeg} would overwrite the output of {twin}" in (
+        result.stderr
+    )
+    assert not dest.exists()
+    # rerun into the source folder: last run's compare picture is now an input
+    last = tmp_path / "gray.compare.png"
+    last.write_bytes(gray_png.read_bytes())
+    result = run("apply", "-k", "blur", "-f", "--compare", gray_png, last, tmp_path)
+    assert result.exit_code == 2
+    assert f"the --compare picture of {gray_png} would overwrite the " in result.stderr
+    assert last.read_bytes() == gray_png.read_bytes()
+    named = tmp_path / "gray-out.compare.png"
+    named.write_bytes(gray_png.read_bytes())
+    result = run(
+        "apply", "-k", "blur", "-f", "--compare", "--name", "{stem}-out.png",
+        gray_png, named, tmp_path,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert f"the --compare picture of {gray_png} would overwrite the input {named}" in (
+        result.stderr
+    )
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ["gray.png", "gray.compare.png", "gray-out.compare.png", "photo.jpg", "photo.compare.jpg"]
+    )
+
+
 def test_existing_compare_file_is_refused_before_any_work(tmp_path, rgb_jpeg):
     (tmp_path / "out.compare.png").write_bytes(b"keep me")
     result = run("apply", "-k", "blur", "--compare", rgb_jpeg, tmp_path / "out.png")
