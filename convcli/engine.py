@@ -526,7 +526,8 @@ class _Direct(_Strategy):
 
     def band_rows(self, src_width: int, out_width: int) -> int:
         row_bytes = self.dtype.itemsize * (src_width + 2 * out_width)
-        return max(1, _BAND_BYTES * 3 // row_bytes - self.kh + 1)
+        # At least twice the halo, or the kh - 1 extra rows each band copies dominate.
+        return max(1, _BAND_BYTES * 3 // row_bytes - self.kh + 1, 2 * (self.kh - 1))
 
     def band(self, src: np.ndarray, dst: np.ndarray, scratch: dict[str, np.ndarray]) -> None:
         rows, cols = dst.shape
@@ -579,7 +580,8 @@ class _Separable(_Strategy):
 
     def band_rows(self, src_width: int, out_width: int) -> int:
         row_bytes = self.dtype.itemsize * (src_width + 4 * out_width)
-        return max(1, _BAND_BYTES * 4 // row_bytes - self.kh + 1)
+        # The row pass also runs over the kh - 1 halo rows: keep them a quarter at most.
+        return max(1, _BAND_BYTES * 4 // row_bytes - self.kh + 1, 4 * (self.kh - 1))
 
     def band(self, src: np.ndarray, dst: np.ndarray, scratch: dict[str, np.ndarray]) -> None:
         cols = dst.shape[1]
