@@ -1,0 +1,225 @@
+"""The engine against the tutorial's loop, SciPy and OpenCV, measured in one run.
+
+    python benchmarks/bench_engine.py           # 224², 1024², 4096² (a few minutes)
+    python benchmarks/bench_engine.py --quick   # 224² and 1024² only
+
+Generates float32 images (uint8 for the tutorial's loop, as the tutorial
+used) and times ``convcli.convolve(..., padding="same")`` (zero border, the
+strategy the cost model picks) against ``scipy.ndimage.correlate``
+(``mode="constant"``), OpenCV's ``filter2D`` (``BORDER_CONSTANT``) and, for
+separable kernels, ``sepFilter2D``, when those are installed (``pip install
+'.[bench]'``), and against a plain copy of the image: the memory floor.
+Every result is checked against convcli's before it is timed. Times are the
+best of several runs; ratios are taken within this run only. Not a test:
+nothing asserts a speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+
+from convcli.engine import choose_strategy, convolve, convolve_uint8
+
+try:
+    import scipy
+    import scipy.ndimage
+except ImportError:  # the optional bench extra
+    scipy = None
+try:
+    import cv2
+except ImportError:
+    cv2 = None
+
+
+def tutorial_convolve(img: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """The tutorial's loop, verbatim but for rectangular shapes (as tests/oracle.py)."""
+    tgt_h, tgt_w = img.shape[0] - kernel.shape[0] + 1, img.shape[1] - kernel.shape[1] + 1
+    k = kernel.shape[0]
+    convolved_img = np.zeros(shape=(tgt_h, tgt_w))
+    for i in range(tgt_h):
+        for j in range(tgt_w):
+            mat = img[i : i + k, j : j + k]
+            convolved_img[i, j] = np.sum(np.multiply(mat, kernel))
+    return convolved_img
+
+
+def best_time(function: Callable[[], object], *, budget: float = 1.0, most: int = 20) -> float:
+    """Best of several runs: at least 3, more while within ``budget`` seconds."""
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < 3 or (time.perf_counter() - start < budget and len(times) < most):
+        begin = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - begin)
+    return min(times)
+
+
+def gaussian(size: int) -> np.ndarray:
+    line = np.exp(-0.5 * (np.arange(size) - size // 2) ** 2 / (size / 6) ** 2)
+    line /= line.sum()
+    return line
+
+
+def kernels() -> dict[str, tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]]:
+    """name -> (2-D weights, (column, row) if separable)."""
+    rng = np.random.default_rng(0)
+    g15, g31 = gaussian(15), gaussian(31)
+    return {
+        "3x3 sharpen": (np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], float), None),
+        "5x5 dense": (rng.normal(size=(5, 5)), None),
+        "15x15 separable": (np.outer(g15, g15), (g15, g15)),
+        "31x31 separable": (np.outer(g31, g31), (g31, g31)),
+        "31x31 dense": (rng.normal(size=(31, 31)) / 31, None),
+    }
+
+
+def machine() -> str:
+    cpu = platform.processor() or "?"
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}); numpy {np.__version__}; "
+        f"scipy {scipy.__version__ if scipy else '-'}; OpenCV {cv2.__version__ if cv2 else '-'}; "
+        f"Python {platform.python_version()}; load average {load}"
+    )
+
+
+def row(cells: list[str], widths: list[int]) -> str:
+    return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+
+def fmt_ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.2f}"
+
+
+def fmt_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def engine_table(sizes: list[int]) -> None:
+    headers = ["size", "kernel", "strategy", "convcli ms", "copy ms", "scipy ms",
+               "scipy/convcli", "filter2D ms", "convcli/filter2D", "sepFilter2D ms",
+               "convcli/sep"]  # fmt: skip
+    widths = [len(h) for h in headers]
+    print(row(headers, widths))
+    print(row(["-" * w for w in widths], widths))
+    rng = np.random.default_rng(1)
+    for n in sizes:
+        image = (rng.random((n, n)) * 255).astype(np.float32)
+        budget = 0.5 if n <= 1024 else 0.0  # 4096²: three runs each
+        copy = best_time(image.copy, budget=budget)
+        for name, (weights, parts) in kernels().items():
+            if n == 4096 and name == "5x5 dense":
+                continue  # keep the big runs few
+            cells = measure(image, name, weights, parts, budget)
+            cells[4] = fmt_ms(copy)
+            print(row(cells, widths), flush=True)
+
+
+def measure(image: np.ndarray, name: str, weights, parts, budget: float) -> list[str]:
+    """One table row: convcli, then each reference engine that is installed."""
+    n = image.shape[0]
+    mine = convolve(image, weights, padding="same")
+    ours = best_time(lambda: convolve(image, weights, padding="same"), budget=budget)
+    scipy_t = cv_t = sep_t = None
+    k32 = weights.astype(np.float32)
+    if scipy is not None and (n < 4096 or weights.size <= 25):
+        got = scipy.ndimage.correlate(image, k32, mode="constant")
+        _check(name, "scipy", got, mine, weights, image)
+        scipy_t = best_time(
+            lambda: scipy.ndimage.correlate(image, k32, mode="constant"), budget=budget
+        )
+    if cv2 is not None:
+        got = cv2.filter2D(image, -1, k32, borderType=cv2.BORDER_CONSTANT)
+        _check(name, "filter2D", got, mine, weights, image)
+        cv_t = best_time(
+            lambda: cv2.filter2D(image, -1, k32, borderType=cv2.BORDER_CONSTANT), budget=budget
+        )
+        if parts is not None:
+            col, line = (p.astype(np.float32) for p in parts)
+            got = cv2.sepFilter2D(image, -1, line, col, borderType=cv2.BORDER_CONSTANT)
+            _check(name, "sepFilter2D", got, mine, weights, image)
+            sep_t = best_time(
+                lambda: cv2.sepFilter2D(image, -1, line, col, borderType=cv2.BORDER_CONSTANT),
+                budget=budget,
+            )
+    return [
+        f"{n}²",
+        name,
+        choose_strategy(image.shape, weights, "same"),
+        fmt_ms(ours),
+        "",
+        fmt_ms(scipy_t),
+        fmt_ratio(scipy_t / ours if scipy_t else None),
+        fmt_ms(cv_t),
+        fmt_ratio(ours / cv_t if cv_t else None),
+        fmt_ms(sep_t),
+        fmt_ratio(ours / sep_t if sep_t else None),
+    ]
+
+
+def _check(name: str, what: str, got: np.ndarray, mine: np.ndarray, weights, image) -> None:
+    scale = float(np.abs(weights).sum()) * float(np.abs(image).max())
+    error = float(np.abs(got.astype(np.float64) - mine).max())
+    if error > 1e-4 * scale:
+        sys.exit(f"{name}: {what} disagrees with convcli by {error:g}: benchmark invalid")
+
+
+def tutorial_table() -> None:
+    rng = np.random.default_rng(2)
+    image = rng.integers(0, 256, (224, 224)).astype(np.uint8)
+    sharpen = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+    loop = best_time(lambda: tutorial_convolve(image, sharpen), budget=0.0)
+    ours = best_time(lambda: convolve(image, sharpen), budget=1.0, most=200)
+    fused = best_time(lambda: convolve_uint8(image, sharpen), budget=1.0, most=200)
+    print(f"224x224 uint8, 3x3 sharpen, valid: tutorial loop {loop * 1000:.1f} ms; ")
+    print(f"  convcli.convolve {ours * 1e6:.0f} µs ({loop / ours:,.0f}x the loop); ")
+    print(f"  convolve_uint8 {fused * 1e6:.0f} µs ({loop / fused:,.0f}x the loop)")
+
+
+def memory_line(n: int) -> None:
+    image = np.random.default_rng(3).integers(0, 256, (n, n)).astype(np.uint8)
+    sharpen = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+    for label, function in (
+        ("convolve_uint8", lambda: convolve_uint8(image, sharpen, padding="same")),
+        ("convolve (float64 result)", lambda: convolve(image, sharpen, padding="same")),
+    ):
+        function()
+        tracemalloc.start()
+        result = function()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        extra = peak - result.nbytes
+        print(
+            f"{n}x{n} uint8, 3x3, same: {label}: peak {peak / 2**20:.1f} MiB, "
+            f"{extra / 2**20:.2f} MiB beyond the {result.nbytes / 2**20:.0f} MiB result "
+            f"(one float32 copy: {n * n * 4 / 2**20:.0f} MiB)"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 4096² images")
+    args = parser.parse_args(argv)
+    print(f"machine: {machine()}\n")
+    tutorial_table()
+    print()
+    engine_table([224, 1024] if args.quick else [224, 1024, 4096])
+    print()
+    memory_line(1024 if args.quick else 4096)
+
+
+if __name__ == "__main__":
+    main()
