@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -120,7 +121,8 @@ def convolve(
         tolerance below. ``auto`` picks the cheapest by the cost model.
     threads : int, optional
         Worker threads for the row bands; default: one for images under
-        about 512x512 output pixels, else one per available core.
+        about 512x512 output pixels or inside a multiprocessing worker (whose
+        siblings already use the cores), else one per available core.
 
     Returns
     -------
@@ -402,13 +404,19 @@ def _run(
 
 def _thread_count(threads: int | None, pixels: int, bands: int) -> int:
     if threads is None:
-        if pixels < _THREAD_MIN_PIXELS:
+        if pixels < _THREAD_MIN_PIXELS or _in_worker_process():
             return 1
         try:
             threads = len(os.sched_getaffinity(0))
         except AttributeError:  # not on Linux
             threads = os.cpu_count() or 1
     return max(1, min(threads, bands))
+
+
+def _in_worker_process() -> bool:
+    """True in a multiprocessing worker (``apply -j N``): its siblings already use the cores."""
+    multiprocessing = sys.modules.get("multiprocessing")  # never imported here just to ask
+    return multiprocessing is not None and multiprocessing.parent_process() is not None
 
 
 def _buffer(scratch: dict[str, np.ndarray], name: str, shape: tuple[int, ...], dtype) -> np.ndarray:

@@ -238,3 +238,17 @@ def test_fft_sizes_are_fast_and_large_enough():
 def test_invalid_strategy_and_threads(kwargs, message):
     with pytest.raises(ValueError, match=message):
         convolve(np.zeros((4, 4)), np.ones((3, 3)), **kwargs)
+
+
+def _threads_in_a_worker(_: int) -> int:
+    return engine._thread_count(None, 1 << 24, 100)
+
+
+def test_a_multiprocessing_worker_stays_single_threaded():
+    import multiprocessing
+
+    assert engine._thread_count(None, 1 << 24, 100) >= 1
+    assert engine._thread_count(None, 100, 100) == 1  # small images
+    assert engine._thread_count(3, 100, 2) == 2  # never more threads than bands
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        assert pool.map(_threads_in_a_worker, [0]) == [1]
