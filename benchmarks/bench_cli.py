@@ -1,0 +1,211 @@
+"""The command line end to end: start-up on one small image, and a batch of photos.
+
+    python benchmarks/bench_cli.py              # 200 photo-like 1024x768 JPEGs
+    python benchmarks/bench_cli.py --count 40   # quicker
+
+1. One 224x224 JPEG through ``convcli apply -k sharpen`` in a fresh process,
+   against the floor of any such tool, ``python -c 'import numpy, PIL.Image'``.
+2. A batch (grayscale, ``sharpen``, ``same``, PNG out) through
+   ``convcli apply -j 1`` and ``-j N`` (N = the usable CPUs), against a plain
+   sequential Pillow loop with Pillow's default PNG settings, and against
+   ImageMagick's ``mogrify`` (all cores, OpenMP) when the real ImageMagick is
+   installed (``apt-get install imagemagick``; never a dependency).
+3. The PNG encoder settings on the same results: time and bytes.
+
+Everything runs on data generated here, in one run, and is reported as
+ratios; wall-clock times are the best of a few runs. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from convcli import KERNELS
+from convcli.engine import convolve
+from convcli.imageio import png_settings, to_uint8
+
+BIN = Path(sys.executable).parent
+SHARPEN = KERNELS["sharpen"].weights
+
+
+def photo(width: int, height: int, seed: int) -> Image.Image:
+    """A photo-like RGB image: gradients, blobs at several scales, fine grain."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32) / max(width, height)
+    channels = []
+    for c in range(3):
+        a, b = rng.uniform(2, 8, 2)
+        base = 120 + 60 * np.sin(a * x + c) * np.cos(b * y) + 30 * np.sin(20 * x * y + c)
+        channels.append(base)
+    image = np.stack(channels, axis=-1)
+    coarse = rng.integers(0, 256, (height // 32 + 1, width // 32 + 1, 3), dtype=np.uint8)
+    blobs = Image.fromarray(coarse, "RGB").resize((width, height), Image.Resampling.BICUBIC)
+    image += 0.4 * (np.asarray(blobs, np.float32) - 128)
+    image += rng.normal(0, 5, (height, width, 1)).astype(np.float32)
+    return Image.fromarray(np.clip(image, 0, 255).astype(np.uint8), "RGB")
+
+
+def wall(command: list[str], runs: int) -> float:
+    """Best wall time of ``runs`` runs of a command (which must succeed)."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.glob("*.png"))
+
+
+def real_mogrify() -> str | None:
+    mogrify = shutil.which("mogrify")
+    if mogrify is None:
+        return None
+    try:
+        done = subprocess.run([mogrify, "-version"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return mogrify if "ImageMagick" in done.stdout else None
+
+
+def single_image(tmp: Path, runs: int) -> None:
+    source = tmp / "small.jpg"
+    photo(224, 224, 0).save(source, quality=90)
+    convcli = str(BIN / "convcli")
+    floor = wall([sys.executable, "-c", "import numpy, PIL.Image"], runs)
+    apply = wall([convcli, "apply", "-f", "-k", "sharpen", str(source), str(tmp / "s.png")], runs)
+    quiet = wall(
+        [convcli, "apply", "-q", "-f", "-k", "sharpen", str(source), str(tmp / "s.png")], runs
+    )
+    helps = wall([convcli, "--help"], runs)
+    print("## One 224x224 JPEG, fresh process (best of", runs, "runs)\n")
+    print("| command | ms | / floor |")
+    print("| --- | --- | --- |")
+    for label, seconds in (
+        ("python -c 'import numpy, PIL.Image' (floor)", floor),
+        ("convcli apply -k sharpen in.jpg out.png", apply),
+        ("convcli apply -q ...", quiet),
+        ("convcli --help", helps),
+    ):
+        print(f"| `{label}` | {seconds * 1000:.0f} | {seconds / floor:.2f}x |")
+    print()
+
+
+def plain_loop(sources: list[Path], out: Path) -> float:
+    """What one writes by hand: open, grayscale, convolve, clip, save (Pillow defaults)."""
+    out.mkdir()
+    start = time.perf_counter()
+    for source in sources:
+        with Image.open(source) as image:
+            gray = np.asarray(ImageOps.grayscale(image))
+        result = to_uint8(convolve(gray, SHARPEN, padding="same"))
+        Image.fromarray(result, "L").save(out / f"{source.stem}.png")
+    return time.perf_counter() - start
+
+
+def batch(tmp: Path, count: int) -> None:
+    photos = tmp / "photos"
+    photos.mkdir()
+    for i in range(count):
+        photo(1024, 768, i).save(photos / f"p{i:03d}.jpg", quality=88)
+    sources = sorted(photos.glob("*.jpg"))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    convcli = [str(BIN / "convcli"), "apply", "-q", "-k", "sharpen", "-p", "same"]
+    rows = []
+    loop = plain_loop(sources, tmp / "loop")
+    rows.append(("plain loop, Pillow PNG defaults (1 process)", loop, folder_bytes(tmp / "loop")))
+    for jobs in (1, cpus):
+        out = tmp / f"j{jobs}"
+        start = time.perf_counter()
+        subprocess.run([*convcli, "-j", str(jobs), *map(str, sources), f"{out}/"], check=True)
+        rows.append((f"convcli apply -j {jobs}", time.perf_counter() - start, folder_bytes(out)))
+    mogrify = real_mogrify()
+    if mogrify:
+        out = tmp / "magick"
+        out.mkdir()
+        command = [mogrify, "-path", str(out), "-format", "png", "-colorspace", "Gray"]
+        command += ["-convolve", "0,-1,0,-1,5,-1,0,-1,0", *map(str, sources)]
+        start = time.perf_counter()
+        subprocess.run(command, check=True)
+        rows.append(
+            ("ImageMagick mogrify (all cores)", time.perf_counter() - start, folder_bytes(out))
+        )
+    print(f"## Batch: {count} JPEGs of 1024x768 -> grayscale, sharpen, same, PNG\n")
+    print(f"{cpus} usable CPUs; ImageMagick: {mogrify or 'not installed (skipped)'}\n")
+    print("| run | s | images/s | vs plain loop | vs mogrify | output MB |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    magick = rows[-1][1] if mogrify else None
+    for label, seconds, size in rows:
+        versus = f"{magick / seconds:.2f}x" if magick else "-"
+        print(
+            f"| {label} | {seconds:.2f} | {count / seconds:.1f} | {loop / seconds:.2f}x "
+            f"| {versus} | {size / 1e6:.2f} |"
+        )
+    print()
+    png_table(sorted((tmp / f"j{cpus}").glob("*.png"))[:20])
+
+
+def png_table(outputs: list[Path]) -> None:
+    """Encode the same filtered images with each setting: time and bytes."""
+    arrays = []
+    for path in outputs:
+        with Image.open(path) as image:
+            arrays.append(image.copy())
+    settings = [
+        ("Pillow default (zlib level 6)", {}),
+        ("convcli default (level 6, Z_RLE)", png_settings(None)),
+        ("--png-compression 1", png_settings(1)),
+        ("--png-compression 9", png_settings(9)),
+        ("--png-compression 0", png_settings(0)),
+        ("Pillow optimize=True", {"optimize": True}),
+    ]
+    print(f"## PNG encoding of {len(arrays)} filtered 1024x768 images\n")
+    print("| setting | ms per image | bytes vs Pillow default | speed vs Pillow default |")
+    print("| --- | --- | --- | --- |")
+    base_time = base_bytes = None
+    for label, params in settings:
+        best, size = float("inf"), 0
+        for _ in range(3):
+            size = 0
+            start = time.perf_counter()
+            for image in arrays:
+                buffer = io.BytesIO()
+                image.save(buffer, format="PNG", **params)
+                size += buffer.tell()
+            best = min(best, time.perf_counter() - start)
+        if base_time is None:
+            base_time, base_bytes = best, size
+        print(
+            f"| {label} | {best / len(arrays) * 1000:.1f} | {size / base_bytes - 1:+.2%} "
+            f"| {base_time / best:.2f}x |"
+        )
+    print()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=200, help="photos in the batch (200)")
+    parser.add_argument("--runs", type=int, default=7, help="runs of the one-image timing (7)")
+    args = parser.parse_args(argv)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    print(f"load average at start: {load}\n")
+    with tempfile.TemporaryDirectory(prefix="convcli-bench-") as tmp:
+        single_image(Path(tmp), args.runs)
+        batch(Path(tmp), args.count)
+
+
+if __name__ == "__main__":
+    main()
