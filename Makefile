@@ -40,6 +40,20 @@ fuzz: $(VENV)/.installed-dev
 huge: $(VENV)/.installed-dev
 	CONVCLI_HUGE=1 $(BIN)/python -m pytest -q -s -m huge tests/test_memory.py
 
+# Benchmark install: the reference engines (SciPy, OpenCV), never runtime dependencies.
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $(VENV)/.installed $@
+
+# Not part of `make test`: minutes of timing, printed as tables of ratios.
+# OPENBLAS_CORETYPE/L2_SIZE may be set on this workplace to keep old OpenBLAS
+# builds correct; they slow a current numpy, so they are unset for timing only.
+BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
+bench: $(VENV)/.installed-bench
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_engine.py
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_cli.py
+	@if [ -f benchmarks/bench_batch.py ]; then $(BENCH_ENV) $(BIN)/python benchmarks/bench_batch.py; fi
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
