@@ -808,9 +808,10 @@ def gallery(
         [padding, *([f"{border} border"] if border != "zero" else []),
          *([value_range] if value_range != "clip" else [])]
     )  # fmt: skip
+    notes: list[str] = []
     try:
         check_target(image, output, overwrite=overwrite)
-        loaded = load_image(image, size, color=color)
+        loaded = load_image(image, size, color=color, warnings=notes)
         if size is None and max(loaded.shape[:2]) > _TILE:  # thumbnails, as apply --size does
             size = _fit(loaded.shape, _TILE)
             loaded = load_image(image, size, color=color)
@@ -825,11 +826,17 @@ def gallery(
         sheet = contact_sheet(panels, columns=columns)
         save_sheet(sheet.image, output, overwrite=overwrite)
     except ConvcliError as exc:
+        if _debug["on"]:
+            traceback.print_exception(exc, file=sys.stderr)
         click.echo(f"convcli: error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
+    finally:
+        for note in notes:
+            click.echo(f"convcli: warning: {image}: {note}", err=True)
     _stderr.print(
-        f"[green]✓[/] {output} [dim]({sheet.image.shape[1]}x{sheet.image.shape[0]})[/]: "
-        f"{image} and {len(chosen)} kernel{'' if len(chosen) == 1 else 's'} ({settings})",
+        f"[green]✓[/] {escape(str(output))} "
+        f"[dim]({sheet.image.shape[1]}x{sheet.image.shape[0]})[/]: {escape(str(image))} and "
+        f"{len(chosen)} kernel{'' if len(chosen) == 1 else 's'} ({settings})",
         soft_wrap=True,
     )
 

@@ -330,6 +330,17 @@ def test_gallery_has_help_and_is_listed():
     assert "--compare" in run("apply", "--help").stdout
 
 
+def test_gallery_names_with_brackets_and_warnings_reach_stderr(tmp_path):
+    odd = tmp_path / "[bold]x.tif"
+    values = np.linspace(-50, 400, 20 * 16, dtype=np.float32).reshape(16, 20)
+    Image.fromarray(values, "F").save(odd)
+    out = tmp_path / "[red]g.png"
+    result = run("gallery", "-k", "blur", odd, out)
+    assert result.exit_code == 0, result.output
+    assert f"✓ {out} (" in result.stderr and str(odd) in result.stderr
+    assert f"convcli: warning: {odd}: " in result.stderr
+
+
 def test_gallery_as_a_real_process(tmp_path, rgb_jpeg):
     out = tmp_path / "g.png"
     env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
