@@ -188,13 +188,17 @@ def plan(
         if path.is_dir():
             expanded_any = True
             extensions = extensions or image_extensions()
-            found, skipped, subfolders = _scan_folder(
+            found, skipped, subfolders, unreadable = _scan_folder(
                 path, destination, extensions, recursive=recursive
             )
             for source, folder in found:
                 add(source, folder)
             settled.extend(Result(p, None, "skipped", "not an image file", p) for p in skipped)
-            if not found:
+            for error in unreadable:
+                where = Path(error.filename or path)
+                reason = f"cannot read this folder: {error.strerror or error}"
+                settled.append(Result(where, None, "failed", reason, where))
+            if not found and not unreadable:
                 hint = (
                     " (use -r to look in its sub-folders)" if subfolders and not recursive else ""
                 )
@@ -240,15 +244,17 @@ def plan(
 
 def _scan_folder(
     folder: Path, destination: Path, extensions: frozenset[str], *, recursive: bool
-) -> tuple[list[tuple[Path, Path]], list[Path], bool]:
-    """Images (with their output folders), skipped non-images, and whether
-    there are sub-folders. Hidden entries are ignored; so is the destination,
-    when it lies inside the folder (a rerun must not filter its own outputs)."""
+) -> tuple[list[tuple[Path, Path]], list[Path], bool, list[OSError]]:
+    """Images (with their output folders), skipped non-images, whether there
+    are sub-folders, and the folders that could not be listed. Hidden entries
+    are ignored; so is the destination, when it lies inside the folder (a
+    rerun must not filter its own outputs)."""
     found: list[tuple[Path, Path]] = []
     skipped: list[Path] = []
+    unreadable: list[OSError] = []
     subfolders = False
     dest = os.path.abspath(destination)
-    for root, dirs, files in os.walk(folder):
+    for root, dirs, files in os.walk(folder, onerror=unreadable.append):
         dirs[:] = sorted(
             d
             for d in dirs
@@ -266,7 +272,7 @@ def _scan_folder(
                 skipped.append(path)
         if not recursive:
             break
-    return found, skipped, subfolders
+    return found, skipped, subfolders, unreadable
 
 
 def _check_template(template: str, fields: dict[str, str]) -> str:

@@ -355,7 +355,7 @@ def apply(
       convcli apply -k blur -r photos/ results/
       convcli apply -k blur 'photos/**/*.jpg' --name '{stem}-{kernel}.png' out/
     """
-    from .batch import PlanError, plan, run
+    from .batch import PlanError, default_workers, plan, run
     from .errors import OutputError
     from .pipeline import Options, output_format
 
@@ -409,6 +409,8 @@ def apply(
     for kernel in chain:
         for warning in () if quiet else kernel.warnings:
             click.echo(f"convcli: warning: {warning}", err=True)
+    pending = len(batch.jobs)
+    workers = default_workers(pending) if jobs is None else max(1, min(jobs, pending))
     settings = {
         "kernels": [k.name for k in chain],
         "padding": options.padding,
@@ -418,7 +420,7 @@ def apply(
         "skip_existing": skip_existing,
         "recursive": recursive,
         "name": name,
-        "jobs": jobs,
+        "jobs": workers,
         "fail_fast": fail_fast,
         "inputs": [str(i) for i in inputs],
         "output": output,
@@ -427,7 +429,7 @@ def apply(
     with report:
         try:
             for result in run(
-                batch, options, jobs=jobs, fail_fast=fail_fast, on_start=report.started
+                batch, options, jobs=workers, fail_fast=fail_fast, on_start=report.started
             ):
                 report.add(result)
         except KeyboardInterrupt:
@@ -546,8 +548,8 @@ class _Report:
         if self.total == 1 and self.last is not None and self.last.ok:
             _report_ok(self.last, options)
             return
-        if self.total <= 1 and not self.interrupted:
-            return  # the error line (or nothing to do) says it all
+        if self.total == 0 or (self.total == 1 and self.counts["failed"] and not self.aborted):
+            return  # the error line says it all
         _stderr.print(self._summary(seconds, done, rate), soft_wrap=True)
 
     def _summary(self, seconds: float, done: int, rate: float) -> Any:

@@ -109,6 +109,26 @@ def test_a_folder_without_images_fails_alone(tmp_path, monkeypatch):
     }
 
 
+def test_a_folder_that_cannot_be_listed_fails_alone(tmp_path, monkeypatch):
+    tree(tmp_path / "in", ["a.png", "locked/b.png"])
+    real_walk = os.walk
+
+    def walk(top, onerror=None, **kwargs):  # as os.walk does for an unreadable folder
+        for root, dirs, files in real_walk(top, onerror=onerror, **kwargs):
+            if root.endswith("locked"):
+                error = PermissionError(13, "Permission denied", root)
+                onerror(error)
+                continue
+            yield root, dirs, files
+
+    monkeypatch.setattr("convcli.batch.os.walk", walk)
+    p = plan([tmp_path / "in"], tmp_path / "out", recursive=True)
+    assert targets(p) == [str(tmp_path / "out" / "a.png")]
+    assert [(r.status, r.message) for r in p.settled] == [
+        ("failed", f"{tmp_path / 'in' / 'locked'}: cannot read this folder: Permission denied")
+    ]
+
+
 def test_image_extensions_are_what_pillow_opens():
     extensions = image_extensions()
     assert {".png", ".jpg", ".jpeg", ".tif", ".bmp", ".gif", ".webp"} <= extensions
@@ -356,6 +376,9 @@ def test_skip_existing_resumes_and_overwrite_replaces(tmp_path):
     assert (out / "a.png").read_bytes() == b"earlier run"
     assert read_mode(out / "b.png") == "L"
     assert "1 written, 1 skipped, 0 failed" in result.stderr
+    alone = apply("-k", "blur", "--skip-existing", tmp_path / "in" / "a.png", out)
+    assert alone.exit_code == 0
+    assert "0 written, 1 skipped, 0 failed" in alone.stderr
     refused = apply("-k", "blur", tmp_path / "in", out)
     assert refused.exit_code == 1
     assert (
@@ -391,6 +414,7 @@ def test_json_is_one_document_on_stdout(tmp_path):
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
     assert doc["options"]["kernels"] == ["sharpen"] and doc["options"]["padding"] == "same"
+    assert doc["options"]["jobs"] == 2
     by_input = {Path(f["input"]).name: f for f in doc["files"]}
     assert {name: f["status"] for name, f in by_input.items()} == {
         "a.png": "ok",
