@@ -804,6 +804,10 @@ def gallery(
     from .pipeline import Options, check_target, filter_image, map_range
     from .visuals import Panel, contact_sheet, result_offset
 
+    if output.suffix.lower() != ".png":
+        raise click.BadParameter(
+            f"{str(output)!r}: a gallery is a PNG; name it .png", param_hint="OUTPUT"
+        )
     chosen = specs or tuple(KERNELS.values())
     padding, border, value_range = padding.lower(), border.lower(), value_range.lower()
     settings = ", ".join(

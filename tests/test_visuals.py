@@ -314,10 +314,14 @@ def test_gallery_errors_are_one_line_and_leave_nothing(tmp_path, rgb_jpeg):
     assert "already exists (use --overwrite to replace it)" in result.stderr
     assert (tmp_path / "g.png").read_bytes() == b"keep me"
     assert run("gallery", "-f", rgb_jpeg, tmp_path / "g.png").exit_code == 0
-    result = run("gallery", rgb_jpeg, rgb_jpeg, "-f")
+    result = run("gallery", tiny, tiny, "-f")
     assert result.exit_code == 1
     assert "is the input file" in result.stderr
     assert run("gallery", "-k", "nope", rgb_jpeg, tmp_path / "h.png").exit_code == 2
+    result = run("gallery", rgb_jpeg, tmp_path / "h.jpg")
+    assert result.exit_code == 2
+    assert "a gallery is a PNG; name it .png" in result.stderr
+    assert not (tmp_path / "h.jpg").exists()
     assert run("gallery", "--columns", "0", rgb_jpeg, tmp_path / "h.png").exit_code == 2
 
 
