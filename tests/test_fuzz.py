@@ -34,15 +34,19 @@ def scratch(tmp_path_factory):
     return tmp_path_factory.mktemp("fuzz")
 
 
-def _load(path) -> None:
+def _load(path, **kwargs) -> None:
     warnings: list[str] = []
     try:
-        image = load_image(path, max_pixels=SMALL_LIMIT, warnings=warnings)
+        image = load_image(path, max_pixels=SMALL_LIMIT, warnings=warnings, **kwargs)
     except ConvcliError as exc:
         assert exc.path == str(path)
         assert exc.reason and "\n" not in exc.reason
         return
-    assert image.dtype == np.uint8 and image.ndim == 2 and image.size > 0
+    assert image.size > 0
+    if kwargs.get("color"):
+        assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] in (3, 4)
+    else:
+        assert image.ndim == 2 and image.dtype in (np.uint8, np.float64)
     assert all(isinstance(w, str) and "\n" not in w for w in warnings)
 
 
@@ -87,11 +91,11 @@ def test_every_seed_loads(scratch, name):
 
 
 @FUZZ
-@given(data=mutated())
-def test_mutated_images_into_the_loader(scratch, data):
+@given(data=mutated(), how=st.sampled_from([{}, {"color": True}, {"wide": True}]))
+def test_mutated_images_into_the_loader(scratch, data, how):
     path = scratch / "mutated.img"
     path.write_bytes(data)
-    _load(path)
+    _load(path, **how)
 
 
 def _parse(spec: str) -> None:
