@@ -310,6 +310,8 @@ def _check_collisions(jobs: list[Job], template: str) -> None:
     """Two inputs for one output, or an output that is another input: usage errors."""
     by_target: dict[str, Job] = {}
     sources = {os.path.abspath(job.source): job for job in jobs}
+    inodes = {_inode(job.source): job for job in jobs}  # links and case aliases too
+    inodes.pop(None, None)
     for job in jobs:
         key = os.path.abspath(job.target)
         other = by_target.get(key)
@@ -327,7 +329,7 @@ def _check_collisions(jobs: list[Job], template: str) -> None:
                 job.target,
             )
         by_target[key] = job
-        victim = sources.get(key)
+        victim = sources.get(key) or inodes.get(_inode(job.target))
         if victim is not None and victim is not job:
             raise PlanError(
                 f"the output of {job.source} would overwrite the input {victim.source}; "
@@ -352,6 +354,15 @@ def _check_compare_collisions(jobs: list[Job]) -> None:
                     path,
                 )
         outputs[key] = job
+
+
+def _inode(path: Path) -> tuple[int, int] | None:
+    """The file a path leads to (symlinks followed), or None if there is none."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (info.st_dev, info.st_ino)
 
 
 def _settle(job: Job, *, overwrite: bool, skip: bool) -> Result | None:

@@ -258,6 +258,23 @@ def test_input_written_over_through_the_cli_is_refused(tmp_path, gray_png):
     assert gray_png.read_bytes() == before
 
 
+@pytest.mark.skipif(not POSIX, reason="needs symlinks")
+def test_an_output_that_is_another_jobs_input_through_a_link_is_refused(tmp_path, gray_png):
+    """out/gray.png is also the second input, reached through a symlink: exit 2, untouched."""
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = out / "gray.png"
+    victim.write_bytes(gray_png.read_bytes())
+    before = victim.read_bytes()
+    link = tmp_path / "other.png"
+    link.symlink_to(victim)
+    result = run("apply", "-k", "blur", "-f", gray_png, link, out)
+    assert result.exit_code == 2
+    assert f"would overwrite the input {link}" in result.stderr
+    assert victim.read_bytes() == before
+    assert _listing(out) == ["gray.png"]
+
+
 def test_missing_destination_folder_is_named_before_decoding(tmp_path, gray_png, monkeypatch):
     monkeypatch.setattr(
         imageio_module, "load_image", lambda *a, **k: pytest.fail("decoded before checking")
