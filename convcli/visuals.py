@@ -5,9 +5,11 @@ Every picture is pasted pixel for pixel (never scaled or resampled), so what a
 sheet shows is exactly what ``convcli apply`` writes. Labels use Pillow's
 built-in font (``ImageFont.load_default``), so nothing is downloaded.
 
-The background and the label colour are tinted (never gray), so in a sheet of
-grayscale pictures a pixel is gray exactly when it belongs to a picture: the
-margin a ``valid`` result loses shows as background around it.
+Each picture sits on an amber rectangle the size of the whole picture area,
+so the margin a ``valid`` result loses shows as an amber frame around it. The
+background, the frame and the label colour are tinted (never gray), so in a
+sheet of grayscale pictures a pixel is gray exactly when it belongs to a
+picture.
 
 >>> import numpy as np
 >>> sheet = compare(np.zeros((8, 8), np.uint8), np.ones((6, 6), np.uint8),
@@ -29,6 +31,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .engine import pad_widths
 
 __all__ = [
+    "AREA",
     "BACKGROUND",
     "INK",
     "Box",
@@ -41,6 +44,7 @@ __all__ = [
 
 BACKGROUND = (30, 34, 42)  # slate; not gray, so pictures stand out pixel-exactly
 INK = (222, 228, 238)  # label text; blended with BACKGROUND it is never gray either
+AREA = (176, 120, 40)  # amber: the part of a picture area its picture does not cover
 MARGIN = 12  # around the sheet
 GAP = 8  # between cells: thin, but the pictures never touch
 LABEL_GAP = 4  # between a picture area and its label
@@ -100,6 +104,7 @@ class Sheet:
     pictures: tuple[Box, ...]
     labels: tuple[Box, ...]
     columns: int
+    areas: tuple[Box, ...] = ()  # each cell's picture area, amber where uncovered
 
 
 def result_offset(kernel_shape: tuple[int, int], padding: str) -> tuple[int, int]:
@@ -140,7 +145,9 @@ def contact_sheet(panels: Sequence[Panel], *, columns: int) -> Sheet:
 
     Every cell has the same size: as wide as the widest picture (labels
     wrap at spaces to fit; a single longer word widens every cell) and tall
-    enough for every picture at its origin. Pictures are pasted unscaled.
+    enough for every picture at its origin. Pictures are pasted unscaled on
+    an amber picture area, which shows wherever a picture is smaller than the
+    others (a ``valid`` result's lost border, the margin ``full`` adds).
     """
     if not panels:
         raise ValueError("panels must not be empty")
@@ -169,7 +176,7 @@ def contact_sheet(panels: Sequence[Panel], *, columns: int) -> Sheet:
     sheet = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
 
-    picture_boxes, label_boxes = [], []
+    picture_boxes, label_boxes, area_boxes = [], [], []
     layout = zip(panels, pictures, texts, boxes, strict=True)
     for index, (panel, array, text, text_box) in enumerate(layout):
         row, column = divmod(index, columns)
@@ -181,6 +188,8 @@ def contact_sheet(panels: Sequence[Panel], *, columns: int) -> Sheet:
             array.shape[1],
             array.shape[0],
         )
+        area = Box(cell_left + (cell_w - area_w) // 2, cell_top, area_w, area_h)
+        draw.rectangle((area.left, area.top, area.right - 1, area.bottom - 1), fill=AREA)
         sheet.paste(Image.fromarray(array), (box.left, box.top))
         label = Box(cell_left, cell_top + area_h + LABEL_GAP, cell_w, label_h)
         text_w = text_box[2] - text_box[0]
@@ -193,7 +202,14 @@ def contact_sheet(panels: Sequence[Panel], *, columns: int) -> Sheet:
         )
         picture_boxes.append(box)
         label_boxes.append(label)
-    return Sheet(np.asarray(sheet), tuple(picture_boxes), tuple(label_boxes), columns)
+        area_boxes.append(area)
+    return Sheet(
+        np.asarray(sheet),
+        tuple(picture_boxes),
+        tuple(label_boxes),
+        columns,
+        tuple(area_boxes),
+    )
 
 
 def _rgb(picture: np.ndarray) -> np.ndarray:

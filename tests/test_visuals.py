@@ -18,7 +18,7 @@ from PIL import Image
 
 from convcli import KERNELS, load_image
 from convcli.cli import _grid, _properties, cli
-from convcli.visuals import BACKGROUND, Box, Panel, compare, contact_sheet, result_offset
+from convcli.visuals import AREA, BACKGROUND, Box, Panel, compare, contact_sheet, result_offset
 
 
 def run(*args):
@@ -118,14 +118,16 @@ def test_compare_in_colour_leaves_alpha_out_of_the_picture(tmp_path):
     )
 
 
-def test_compare_shows_the_lost_border_of_valid_as_background(tmp_path, gray_png):
+def test_compare_shows_the_lost_border_of_valid_as_an_amber_frame(tmp_path, gray_png):
     out = tmp_path / "edges.png"
     assert run("apply", "-k", "gaussian5", "--compare", gray_png, out).exit_code == 0
     sheet = read(tmp_path / "edges.compare.png")
     left, right = gray_boxes(sheet)
     assert (right.width, right.height) == (left.width - 4, left.height - 4)
-    ring = Box(right.left - 2, right.top - 2, right.width + 4, right.height + 4).crop(sheet)
-    assert (ring[:2] == BACKGROUND).all() and (ring[:, :2] == BACKGROUND).all()
+    frame = Box(right.left - 2, right.top - 2, right.width + 4, right.height + 4).crop(sheet)
+    for edge in (frame[:2], frame[-2:], frame[:, :2], frame[:, -2:]):
+        assert (edge == AREA).all()
+    assert (Box(left.left - 1, left.top, 1, left.height).crop(sheet) == BACKGROUND).all()
 
 
 def test_compare_in_a_batch_goes_beside_each_output(tmp_path, rgb_jpeg, gray_png):
@@ -380,16 +382,18 @@ def test_labels_never_overlap_pictures_and_hold_all_the_ink(columns):
     panels = _panels()
     sheet = contact_sheet(panels, columns=columns)
     image = sheet.image
-    for box, panel in zip(sheet.pictures, panels, strict=True):
+    for box, area, panel in zip(sheet.pictures, sheet.areas, panels, strict=True):
         np.testing.assert_array_equal(picture(image, box), panel.picture)
+        assert area.left <= box.left and box.right <= area.right
+        assert area.top <= box.top and box.bottom <= area.bottom
         for label in sheet.labels:
-            assert not box.overlaps(label)
+            assert not area.overlaps(label)
     for index, label in enumerate(sheet.labels):
         assert (label.crop(image) != BACKGROUND).any(), "every label is drawn"
         for other in sheet.labels[index + 1 :]:
             assert not label.overlaps(other)
     ink = (image != BACKGROUND).any(axis=2)
-    for box in (*sheet.pictures, *sheet.labels):
+    for box in (*sheet.areas, *sheet.labels):
         ink[box.top : box.bottom, box.left : box.right] = False
     assert not ink.any(), "something was drawn outside every picture and label"
     assert gray_boxes(image) == list(sheet.pictures)
