@@ -342,11 +342,15 @@ def _check_compare_collisions(jobs: list[Job]) -> None:
     """``--compare`` writes ``<stem>.compare.png`` too: never over another job's files."""
     outputs = {os.path.abspath(job.target): job for job in jobs}
     inputs = {os.path.abspath(job.source): job for job in jobs}
+    inodes = {_inode(job.source): job for job in jobs}  # links and case aliases too
+    inodes.pop(None, None)
     for job in jobs:
         path = pipeline.compare_path(job.target)
         key = os.path.abspath(path)
         for taken, what in ((outputs, "output of"), (inputs, "input")):
             other = taken.get(key)
+            if other is None and what == "input":
+                other = inodes.get(_inode(path))
             if other is not None and other is not job:
                 raise PlanError(
                     f"the --compare picture of {job.source} would overwrite the {what} "

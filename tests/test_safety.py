@@ -275,6 +275,20 @@ def test_an_output_that_is_another_jobs_input_through_a_link_is_refused(tmp_path
     assert _listing(out) == ["gray.png"]
 
 
+@pytest.mark.skipif(not POSIX, reason="needs symlinks")
+def test_a_compare_picture_that_is_an_input_through_a_link_is_refused(tmp_path, gray_png):
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = out / "gray.compare.png"
+    victim.write_bytes(gray_png.read_bytes())
+    link = tmp_path / "other.png"
+    link.symlink_to(victim)
+    result = run("apply", "-k", "blur", "-f", "--compare", gray_png, link, out)
+    assert result.exit_code == 2
+    assert f"would overwrite the input {link}" in result.stderr
+    assert victim.read_bytes() == gray_png.read_bytes()
+
+
 def test_missing_destination_folder_is_named_before_decoding(tmp_path, gray_png, monkeypatch):
     monkeypatch.setattr(
         imageio_module, "load_image", lambda *a, **k: pytest.fail("decoded before checking")
