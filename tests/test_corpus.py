@@ -150,3 +150,27 @@ def test_max_pixels_lets_a_bigger_header_through_to_the_decoder(corpus, tmp_path
     assert result.exit_code == 1
     assert result.stderr.startswith(f"convcli: error: {source}: corrupt image data (")
     assert _listing(tmp_path) == []
+
+
+def test_the_whole_corpus_as_one_folder(corpus, tmp_path):
+    """A folder input: every bad file is one line, every good one is written, nothing hangs.
+
+    Entries that are not regular files (the FIFO, the broken links) are not
+    images of the folder: the batch planner leaves them out without opening them.
+    """
+    out = tmp_path / "out"
+    name = "{stem}.{ext}.png"
+    done = _subprocess("apply", "-q", "-k", "blur", "-p", "same", "--name", name, corpus, out)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    bad = [c for c in CASES if c.reason and c.through_cli and not c.posix_only]
+    assert len(lines) == len(bad)
+    for case in bad:
+        prefix = f"convcli: error: {corpus / case.name}: "
+        (line,) = [line for line in lines if line.startswith(prefix)]
+        reason = line[len(prefix) :]
+        assert reason.startswith(case.reason) if case.reason_prefix else reason == case.reason
+    written = _listing(out)
+    assert len(written) == sum(1 for c in CASES if c.reason is None)
+    assert not [entry for entry in written if entry.startswith(".")]
