@@ -638,7 +638,7 @@ def kernels(name: str | None) -> None:
     if name is None:
         table = Table(
             title="Built-in kernels (applied without flipping)",
-            caption=_LEGEND,
+            caption=_legend(),
             show_lines=True,
         )
         table.add_column("kernel", no_wrap=True)
@@ -670,7 +670,7 @@ def kernels(name: str | None) -> None:
         out.print(f"parameters ({family.name}:key=value,...; e.g. {family.example}):")
         for parameter in family.params:
             out.print(f"  {parameter.describe()}", markup=False)
-    out.print(Text(_LEGEND, style="dim"))
+    out.print(_legend())
 
 
 _TILE = 512  # gallery tiles fit in this square unless --size says otherwise
@@ -851,9 +851,19 @@ def _size(kernel: Kernel) -> str:
     return f"{kernel.shape[0]}x{kernel.shape[1]}"
 
 
-_LEGEND = "blue: positive weight, red: negative; deeper colour: larger weight"
 _POSITIVE = (17, 18, 19, 20, 21)  # xterm-256 blues, dark to bright
 _NEGATIVE = (52, 88, 124, 160, 196)  # xterm-256 reds, dark to bright
+
+
+def _legend() -> Text:
+    """The colour scale, strongest negative to strongest positive, in words too."""
+    return Text.assemble(
+        ("weights: negative ", "dim"),
+        *((" ", f"on color({code})") for code in reversed(_NEGATIVE)),
+        ("  0  ", "dim"),
+        *((" ", f"on color({code})") for code in _POSITIVE),
+        (" positive; deeper colour, larger weight", "dim"),
+    )
 
 
 _GRID_MAX = 15  # widest matrix drawn cell by cell; larger ones are summarised
