@@ -174,3 +174,61 @@ def test_the_whole_corpus_as_one_folder(corpus, tmp_path):
     written = _listing(out)
     assert len(written) == sum(1 for c in CASES if c.reason is None)
     assert not [entry for entry in written if entry.startswith(".")]
+
+
+def _npy_bytes(array) -> bytes:
+    import io
+
+    import numpy as np
+
+    out = io.BytesIO()
+    np.save(out, np.asarray(array), allow_pickle=True)
+    return out.getvalue()
+
+
+def _bad_kernels(folder):
+    """Bad kernels of every kind issue 6 lists: (spec given to -k, what it is)."""
+    import numpy as np
+
+    files = {
+        "nan.json": b"[[1, NaN], [0, 1]]",
+        "bool.json": b"[[true, 0], [0, 1]]",
+        "string.json": b'[["1", 0], [0, 1]]',
+        "underscore.txt": b"1_0 0\n0 1\n",
+        "arabic.txt": "\u0661 0\n0 1\n".encode(),
+        "utf16.txt": "1 0\n0 1\n".encode("utf-16"),
+        "huge-value.txt": b"1e300 0\n0 1\n",
+        "too-big.txt": b"1 " * (600 * 1024),
+        "pickled.npy": _npy_bytes(np.array([[object()]], dtype=object)),
+        "three-d.npy": _npy_bytes(np.zeros((2, 2, 2))),
+        "complex.npy": _npy_bytes(np.zeros((2, 2), complex)),
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    specs = [str(folder / name) for name in files]
+    specs += ["1_0, 2", "\u0661, 2", "nan, 1", "inf, 1", "__import__('os').system('true')"]
+    specs += ["1/0, 1", ";".join(["1"] * 300)]
+    return specs
+
+
+def test_bad_kernels_are_usage_errors_before_any_input_is_opened(corpus, tmp_path):
+    from convcli import KernelError, parse_kernel
+
+    folder = tmp_path / "kernels"
+    folder.mkdir()
+    out = tmp_path / "out"
+    for spec in _bad_kernels(folder):
+        with pytest.raises(KernelError) as caught:
+            parse_kernel(spec)
+        result = CliRunner().invoke(cli, ["apply", "-k", spec, str(corpus / "rgb.jpg"), str(out)])
+        assert result.exit_code == 2, (spec, result.output)
+        assert "Traceback" not in result.output
+        assert str(caught.value) in " ".join(result.stderr.split()), spec
+        assert not out.exists()
+
+
+@pytest.mark.skipif(not POSIX, reason="needs FIFOs")
+def test_a_bad_kernel_with_a_fifo_input_exits_2_without_hanging(corpus, tmp_path):
+    done = _subprocess("apply", "-k", "nan, 1", corpus / "fifo.png", tmp_path / "o", timeout=30)
+    assert done.returncode == 2
+    assert _listing(tmp_path) == []
