@@ -374,7 +374,7 @@ def _settle(job: Job, *, overwrite: bool, skip: bool) -> Result | None:
     if not (job.source.exists() or job.source.is_symlink()):
         return Result.of_job(job, "failed", ConvcliError("no such file", job.source))
     exists = skip and job.target.exists() and not job.target.is_dir()
-    if exists and not job.source.samefile(job.target):
+    if exists and not pipeline.is_same_file(job.source, job.target):
         return Result.of_job(job, "skipped", ConvcliError("output exists", job.target))
     if not job.target.parent.is_dir():
         return None  # a folder the run creates (or, for one file, reports as missing)
