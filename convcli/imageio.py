@@ -282,9 +282,9 @@ def _decode(
     for caught_warning in caught:
         if issubclass(caught_warning.category, Image.DecompressionBombWarning):
             continue  # our own --max-pixels check has already decided
-        text = str(caught_warning.message).strip().splitlines()[0] if caught_warning else ""
-        if text and text not in notes:
-            notes.append(text)
+        lines = str(caught_warning.message).strip().splitlines()
+        if lines and lines[0] not in notes:
+            notes.append(lines[0])
     return gray
 
 

@@ -344,6 +344,27 @@ def test_max_pixels_is_checked_on_the_header_before_decoding(tmp_path, monkeypat
         load_image(path, max_pixels=59_999)
 
 
+def test_pillows_python_warnings_become_warning_lines(tmp_path, monkeypatch):
+    """Whatever Pillow warns while decoding is returned as data, an empty warning skipped."""
+    import warnings as pywarnings
+
+    path = tmp_path / "p.png"
+    Image.new("L", (2, 2)).save(path)
+    from PIL import ImageFile
+
+    real_load = ImageFile.ImageFile.load
+
+    def chatty(self):
+        pywarnings.warn("Possibly corrupt EXIF data.\nSecond line.", UserWarning, stacklevel=1)
+        pywarnings.warn("", UserWarning, stacklevel=1)
+        return real_load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", chatty)
+    notes: list[str] = []
+    assert load_image(path, warnings=notes).shape == (2, 2)
+    assert notes == ["Possibly corrupt EXIF data."]
+
+
 def test_pillow_never_pads_truncated_images():
     from PIL import ImageFile
 
