@@ -181,6 +181,10 @@ def cli(debug: bool) -> None:
     130 interrupted.
     """
     _debug["on"] = debug
+    if debug:  # also show what Pillow logs while decoding
+        import logging
+
+        logging.basicConfig(format="convcli: debug: %(name)s: %(message)s", stream=sys.stderr)
 
 
 @cli.command()

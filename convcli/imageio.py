@@ -11,6 +11,7 @@ beside the target and renames it.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import re
 import secrets
@@ -35,6 +36,12 @@ __all__ = [
     "save_sheet",
     "to_uint8",
 ]
+
+# Pillow logs some refusals (e.g. a TIFF's absurd SamplesPerPixel) with
+# logging.error before raising; with no handler configured, Python would print
+# them on stderr beside our own one-line error. A NullHandler keeps them out of
+# stderr without hiding them from an application that configures logging.
+logging.getLogger("PIL").addHandler(logging.NullHandler())
 
 WHITE = (255, 255, 255)  # the default background transparency is flattened over
 

@@ -117,6 +117,23 @@ def _gif_frame_bomb(second_frame_only: bool) -> bytes:
     return head + frames + b"\x3b"
 
 
+def _tiff(entries: dict[int, int], data: bytes = b"\x80") -> bytes:
+    """A little-endian TIFF with one IFD of SHORT/LONG tags and one strip of ``data``."""
+    count = len(entries) + 2  # + StripOffsets and StripByteCounts
+    offset = 8 + 2 + 12 * count + 4
+    tags = {**entries, 273: offset, 279: len(data)}
+    ifd = struct.pack("<H", count)
+    for tag in sorted(tags):
+        ifd += struct.pack("<HHII", tag, 4, 1, tags[tag])  # type 4: LONG
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + b"\x00" * 4 + data
+
+
+# Width, height, bits, no compression, min-is-black, rows per strip ... and a
+# SamplesPerPixel no decoder can hold: Pillow logs an error (on stderr, unless
+# the CLI silences its logger) before refusing the header.
+_TIFF_SAMPLES_BOMB = _tiff({256: 1, 257: 1, 258: 8, 259: 1, 262: 1, 277: 46083, 278: 1})
+
+
 def _animated_gif(path: Path) -> None:
     frames = [Image.fromarray(_gradient(12, 8) // (i + 1), "L").convert("P") for i in range(3)]
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=50, loop=0)
@@ -225,6 +242,11 @@ CASES: list[Case] = [
         "bad-data-crc.png",
         _write(_bad_idat_crc(_VALID_PNG)),
         "corrupt PNG: bad checksum in its 'IDAT' chunk",
+    ),
+    Case(
+        "tiff-samples-bomb.tif",
+        _write(_TIFF_SAMPLES_BOMB),
+        "corrupt TIFF: its header does not decode",
     ),
     Case("broken-zlib.png", _write(_BROKEN_ZLIB), "corrupt image data (", reason_prefix=True),
     Case(
