@@ -16,6 +16,7 @@ their bands over threads (NumPy releases the GIL in its array loops).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -302,6 +303,7 @@ def _fft_tile(k: int, n: int) -> tuple[int, int]:
     return size, min(size - k + 1, n)
 
 
+@functools.lru_cache(maxsize=256)
 def _next_fast(n: int) -> int:
     """The smallest ``2^a 3^b 5^c`` at least ``n`` (pocketfft's fast sizes)."""
     best = 1 << max(n - 1, 0).bit_length()
@@ -319,6 +321,23 @@ def _next_fast(n: int) -> int:
 
 
 def _separable_terms(kernel: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """:func:`_split` for this kernel, remembered: a batch filters every image with one
+    kernel, and an SVD costs more than filtering a small image's band."""
+    kernel = np.ascontiguousarray(kernel, dtype=np.float64)
+    return _split_cached(kernel.tobytes(), kernel.shape)
+
+
+@functools.lru_cache(maxsize=64)
+def _split_cached(
+    data: bytes, shape: tuple[int, int]
+) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    terms = _split(np.frombuffer(data, dtype=np.float64).reshape(shape))
+    for column, row in terms or ():
+        column.flags.writeable = row.flags.writeable = False
+    return terms
+
+
+def _split(kernel: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
     """``[(column, row), ...]`` with ``Σ outer(column, row) ≈ kernel``, if that is cheaper.
 
     Rank 1 uses the pivot row and column (exact for dyadic weights such as
@@ -490,8 +509,11 @@ class _Source:
 
 
 def _index_map(n: int, widths: tuple[int, int], border: str) -> np.ndarray:
-    if border == "zero":
-        return np.pad(np.arange(n), widths, mode="constant", constant_values=-1)
+    before, after = widths
+    if border == "zero" or not (before or after):  # the common cases, without np.pad's cost
+        index = np.full(before + n + after, -1)
+        index[before : before + n] = np.arange(n)
+        return index
     return np.pad(np.arange(n), widths, mode=_NP_PAD_MODE[border])
 
 
@@ -501,6 +523,9 @@ def _segments(index: np.ndarray) -> list[tuple[int, int, str, np.ndarray]]:
     Border regions (reflected, wrapped, repeated indices) become short
     ``gather`` runs; the image's interior is one ``slice``.
     """
+    contiguous = index[0] >= 0 and index[-1] - index[0] == index.size - 1
+    if contiguous and (index.size < 3 or (np.diff(index) == 1).all()):  # no border: one slice
+        return [(0, index.size, "slice" if index.size > 1 else "gather", index)]
     valid = index >= 0
     joined = np.zeros(index.size, dtype=bool)
     joined[1:] = (index[1:] == index[:-1] + 1) & valid[1:] & valid[:-1]
