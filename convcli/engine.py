@@ -494,7 +494,14 @@ class _Source:
         if self.direct:
             return self.image[p0:p1]
         out = _buffer(scratch, "src", (p1 - p0, self.shape[1]), self.dtype)
-        for r0, r1, rkind, rsrc in _segments(self.maps[0][p0:p1]):
+        index = self.maps[0][p0:p1]
+        if index[0] >= 0 and index[-1] - index[0] == index.size - 1:
+            # Inside the image (np.pad's maps step by at most 1, so first and last
+            # say it all): one run of rows, no per-band splitting.
+            row_runs = [(0, index.size, "slice", index)]
+        else:
+            row_runs = _segments(index)
+        for r0, r1, rkind, rsrc in row_runs:
             for c0, c1, ckind, csrc in self.col_segments:
                 block = out[r0:r1, c0:c1]
                 if rkind == "zero" or ckind == "zero":
