@@ -423,7 +423,8 @@ class SerialExecutor:
 class ProcessExecutor:
     """``workers`` processes; at most ``2 * workers`` jobs submitted at a time.
 
-    Workers ignore SIGINT: on Ctrl-C the parent gets ``KeyboardInterrupt``,
+    Workers start with SIGINT blocked and ignore it: on Ctrl-C the parent gets
+    ``KeyboardInterrupt``,
     stops the workers with SIGTERM (each unwinds, so the writer deletes its
     temporary file) and re-raises. When a worker dies (a crash in a decoder,
     the OOM killer), the pool is restarted and the jobs that were in flight are
@@ -456,7 +457,9 @@ class ProcessExecutor:
                 if suspects:  # after a crash, one at a time: only the culprit fails
                     item = suspects.popleft()
                     try:
-                        value = pool.submit(fn, item).result()
+                        with _sigint_held():
+                            future = pool.submit(fn, item)
+                        value = future.result()
                         crashes = 0
                     except BrokenProcessPool as exc:
                         crashes += 1
@@ -474,7 +477,8 @@ class ProcessExecutor:
                     if item is _END:
                         exhausted = True
                         break
-                    pending[pool.submit(fn, item)] = item
+                    with _sigint_held():  # may start workers: see _sigint_held
+                        pending[pool.submit(fn, item)] = item
                 if not pending:
                     break
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -505,6 +509,37 @@ class ProcessExecutor:
 
 
 _END = object()
+
+
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C back while worker processes may be started.
+
+    Processes inherit the signal mask, so workers (and the forkserver) start
+    with SIGINT blocked: a Ctrl-C from the terminal, which signals the whole
+    process group, never reaches them half-started (with a traceback) and the
+    parent alone decides. In the parent a Ctrl-C that arrives meanwhile (or
+    just before, still pending in Python) is raised only once the block ends,
+    so it never interrupts the pool between starting a worker and
+    registering it (an unregistered worker would outlive the run).
+    """
+    caught: list[int] = []
+    try:
+        handler = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    except ValueError:  # not the main thread, where Python never runs signal handlers
+        handler = _END
+    mask = None
+    if hasattr(signal, "pthread_sigmask"):
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if handler is not _END:
+            signal.signal(signal.SIGINT, signal.default_int_handler if handler is None else handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _mp_context():  # type: ignore[no-untyped-def]
@@ -637,8 +672,10 @@ def run(
     ``jobs``: worker processes (``None``: :func:`default_workers`); 1 runs in
     this process. ``fail_fast``: after the first failure no new job starts (those in
     flight finish). ``on_start(job)`` is called as each job is handed out.
-    Raises ``KeyboardInterrupt`` after stopping the workers when interrupted,
-    and :class:`ConvcliError` if worker processes keep dying.
+    Interrupted (``KeyboardInterrupt`` while waiting), it stops the workers,
+    yields an ``ok`` result (without sizes) for each job whose output they
+    finished but could not report, deletes the temporary files of the others
+    and re-raises. Raises :class:`ConvcliError` if worker processes keep dying.
     """
     stop = False
     for result in plan.settled:
@@ -677,6 +714,7 @@ def run(
             yield job
 
     work = partial(process, options=options)
+    started = time.time()
     results = iter(executor.map_unordered(work, handed_out(), _worker_died))
     try:
         for result in results:
@@ -686,9 +724,35 @@ def run(
                 stop = True
     except BrokenProcessPool as exc:
         raise ConvcliError(str(exc)) from exc
+    except KeyboardInterrupt:
+        _close(results)  # workers stopped: now see which of their jobs got done
+        for job in list(in_flight.values()):
+            if _written_since(job, started, options):
+                del in_flight[job.target]
+                yield Result(job.source, job.target, "ok", index=job.index)
+        raise
     finally:  # interrupted or abandoned: let the executor stop its workers now
-        close = getattr(results, "close", None)
-        if close is not None:
-            close()
+        _close(results)
         for job in in_flight.values():
             _sweep_temporaries(job)
+
+
+def _close(results: Iterator[Result]) -> None:
+    close = getattr(results, "close", None)
+    if close is not None:
+        close()
+
+
+def _written_since(job: Job, started: float, options: Options) -> bool:
+    """Did this run write the job's output(s), though its result never came back?
+
+    The writer renames complete files into place, so an output that exists
+    is whole; it is ours if the plan saw no file there or it is newer than the
+    run's start (``--overwrite``)."""
+    paths = [job.target, pipeline.compare_path(job.target)] if options.compare else [job.target]
+    try:
+        return all(
+            p.is_file() and (not options.overwrite or p.stat().st_mtime >= started) for p in paths
+        )
+    except OSError:
+        return False

@@ -6,12 +6,14 @@ input failed at run time, 2 the command line is wrong, 130 interrupted.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -129,6 +131,23 @@ class Background(click.ParamType):
 
 
 _debug = {"on": False}  # set by --debug; read by main() for unexpected failures
+
+
+def _interruptible(command: Callable[..., None]) -> Callable[..., None]:
+    """Ctrl-C anywhere in the command (imports, planning): one line, exit 130.
+
+    Click would turn it into "Aborted!" and exit 1; the batch's own handling
+    (summary, counts) happens inside and is not affected."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("convcli: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+    return wrapper
 
 
 def _version() -> str:
@@ -305,6 +324,7 @@ def cli(debug: bool) -> None:
 )
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.argument("output", type=click.Path())  # a str: a trailing '/' means a folder
+@_interruptible
 def apply(
     kernel_specs: tuple[Kernel, ...],
     padding: str,
@@ -402,9 +422,6 @@ def apply(
         )
     except PlanError as exc:
         raise click.UsageError(str(exc)) from None
-    except KeyboardInterrupt:  # while listing a huge folder: nothing written yet
-        click.echo("convcli: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
     for job in batch.jobs:
         try:
             output_format(job.target, options)
@@ -521,7 +538,7 @@ class _Report:
             )
         elif result.status == "skipped":
             self.skip_reasons[result.reason] = self.skip_reasons.get(result.reason, 0) + 1
-        else:
+        elif result.input_size is not None:  # (not known for a job cut short by Ctrl-C)
             w, h = result.input_size
             self.megapixels += w * h / 1e6
         if self.progress is not None:
@@ -549,7 +566,7 @@ class _Report:
             sys.stdout.flush()
         if self.quiet:
             return
-        if self.total == 1 and self.last is not None and self.last.ok:
+        if self.total == 1 and self.last is not None and self.last.ok and not self.interrupted:
             _report_ok(self.last, options)
             return
         if self.total == 0 or (self.total == 1 and self.counts["failed"] and not self.aborted):

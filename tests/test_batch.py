@@ -313,6 +313,32 @@ def test_an_interrupted_run_sweeps_the_temporary_files_of_jobs_in_flight(tmp_pat
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in keep)
 
 
+def test_an_output_finished_as_the_run_was_interrupted_is_counted(tmp_path):
+    tree(tmp_path / "in", ["a.png", "b.png", "c.png"])
+    out = tmp_path / "out"
+
+    class InterruptedAfterWriting:  # a and b written by workers; only a reported
+        def map_unordered(self, fn, items, on_error):
+            jobs = iter(items)
+            first, second, third = next(jobs), next(jobs), next(jobs)
+            yield fn(first)
+            fn(second)
+            (third.target.parent / f".{third.target.name}.0a1b2c3d.tmp").write_bytes(b"half")
+            raise KeyboardInterrupt
+
+    results = []
+    with pytest.raises(KeyboardInterrupt):
+        for result in run(
+            plan([tmp_path / "in"], out), SHARPEN, executor=InterruptedAfterWriting()
+        ):
+            results.append(result)
+    assert [(r.source.name, r.status, r.input_size) for r in results] == [
+        ("a.png", "ok", (24, 16)),
+        ("b.png", "ok", None),
+    ]
+    assert files(out) == ["a.png", "b.png"]
+
+
 def test_usable_cpus_and_the_default_number_of_workers():
     assert 1 <= usable_cpus() <= (os.cpu_count() or 1)
     assert default_workers(1) == default_workers(7) == 1
@@ -456,6 +482,18 @@ def test_progress_bar_shows_on_a_terminal_and_not_with_quiet(tmp_path, monkeypat
     assert "filtering" in shown.stderr and "/2" in shown.stderr
     quiet = apply("-k", "blur", "-j", "1", "-q", tmp_path / "in", tmp_path / "o2")
     assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_ctrl_c_before_the_run_starts_exits_130_not_clicks_aborted(tmp_path, monkeypatch):
+    image(tmp_path / "a.png")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("convcli.batch.plan", interrupted)
+    result = apply("-k", "blur", tmp_path / "a.png", tmp_path / "out.png")
+    assert result.exit_code == 130
+    assert result.stderr == "convcli: interrupted\n"
 
 
 # --- Ctrl-C: a real process -------------------------------------------------------
