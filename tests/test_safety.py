@@ -334,6 +334,54 @@ def test_file_size_limit_is_checked_before_opening(tmp_path, gray_png, monkeypat
         load_image(gray_png, max_bytes=10)
 
 
+def test_an_unreadable_input_is_one_clear_error(gray_png, monkeypatch):
+    real_open = os.open
+
+    def refuse(p, flags, *args, **kwargs):
+        if os.fspath(p) == str(gray_png):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(p))
+        return real_open(p, flags, *args, **kwargs)
+
+    monkeypatch.setattr(imageio_module.os, "open", refuse)
+    with pytest.raises(ImageReadError, match=r"gray.png: cannot read: Permission denied$"):
+        load_image(gray_png)
+
+
+def test_an_input_swapped_between_stat_and_open_is_refused(tmp_path, gray_png, monkeypatch):
+    """The file opened must be the regular file that was checked (same device and inode)."""
+    real_open = os.open
+    other = tmp_path / "other.png"
+    other.write_bytes(gray_png.read_bytes())
+
+    def swap(p, flags, *args, **kwargs):
+        if os.fspath(p) == str(gray_png):
+            os.replace(other, gray_png)  # an attacker's rename, just in time
+        return real_open(p, flags, *args, **kwargs)
+
+    monkeypatch.setattr(imageio_module.os, "open", swap)
+    with pytest.raises(ImageReadError, match="changed while being opened; try again"):
+        load_image(gray_png)
+
+
+@pytest.mark.skipif(not POSIX, reason="needs FIFOs")
+def test_a_fifo_swapped_in_after_the_check_is_refused_without_blocking(tmp_path, monkeypatch):
+    """Opened with O_NONBLOCK and checked again with fstat: a FIFO never blocks the open."""
+    path = tmp_path / "x.png"
+    Image.new("L", (2, 2)).save(path)
+    real_open = os.open
+
+    def swap(p, flags, *args, **kwargs):
+        if os.fspath(p) == str(path):
+            path.unlink()
+            os.mkfifo(path)
+        return real_open(p, flags, *args, **kwargs)
+
+    monkeypatch.setattr(imageio_module.os, "open", swap)
+    # The inode number may be reused by the FIFO; then fstat's file type catches it.
+    with pytest.raises(ImageReadError, match="changed while being opened|is a FIFO"):
+        load_image(path)
+
+
 def test_max_pixels_is_checked_on_the_header_before_decoding(tmp_path, monkeypatch):
     path = tmp_path / "big.png"
     Image.new("L", (300, 200)).save(path)
