@@ -172,7 +172,10 @@ def _convert(
         alpha = mode in ("LA", "La", "PA", "RGBA", "RGBa") or "transparency" in image.info
         return image.convert("RGBA" if alpha else "RGB")
     if wide and (mode.startswith("I;16") or mode == "I"):
-        values = np.clip(np.asarray(image).astype(np.float64), 0, 65535) / 257
+        values = np.asarray(image).astype(np.float64)
+        if mode == "I" and (values.min() < 0 or values.max() > 65535):
+            notes.append("32-bit pixel values outside 0..65535 clipped")
+        values = np.clip(values, 0, 65535) / 257
         return Image.fromarray(values.astype(np.float32), mode="F")
     return _to_gray(image, background, path, notes)
 
