@@ -6,14 +6,12 @@ input failed at run time, 2 the command line is wrong, 130 interrupted.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
 import sys
 import time
 import traceback
-from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -133,21 +131,18 @@ class Background(click.ParamType):
 _debug = {"on": False}  # set by --debug; read by main() for unexpected failures
 
 
-def _interruptible(command: Callable[..., None]) -> Callable[..., None]:
-    """Ctrl-C anywhere in the command (imports, planning): one line, exit 130.
+class _Group(click.Group):
+    """Ctrl-C while a command parses its options or runs: one line, exit 130.
 
-    Click would turn it into "Aborted!" and exit 1; the batch's own handling
-    (summary, counts) happens inside and is not affected."""
+    Click would print "Aborted!" and exit 1. (``apply`` handles Ctrl-C during
+    a batch itself, to print its summary first.)"""
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            command(*args, **kwargs)
+            return super().invoke(ctx)
         except KeyboardInterrupt:
             click.echo("convcli: interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
-
-    return wrapper
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 def _version() -> str:
@@ -166,7 +161,7 @@ def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> No
         ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "-V",
     "--version",
@@ -324,7 +319,6 @@ def cli(debug: bool) -> None:
 )
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.argument("output", type=click.Path())  # a str: a trailing '/' means a folder
-@_interruptible
 def apply(
     kernel_specs: tuple[Kernel, ...],
     padding: str,

@@ -484,13 +484,14 @@ def test_progress_bar_shows_on_a_terminal_and_not_with_quiet(tmp_path, monkeypat
     assert quiet.exit_code == 0 and quiet.stderr == ""
 
 
-def test_ctrl_c_before_the_run_starts_exits_130_not_clicks_aborted(tmp_path, monkeypatch):
+@pytest.mark.parametrize("where", ["convcli.batch.plan", "convcli.cli.parse_kernel"])
+def test_ctrl_c_before_the_run_starts_exits_130_not_clicks_aborted(tmp_path, monkeypatch, where):
     image(tmp_path / "a.png")
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("convcli.batch.plan", interrupted)
+    monkeypatch.setattr(where, interrupted)  # while planning; while parsing -k
     result = apply("-k", "blur", tmp_path / "a.png", tmp_path / "out.png")
     assert result.exit_code == 130
     assert result.stderr == "convcli: interrupted\n"
