@@ -997,10 +997,14 @@ def _common_denominator(weights: np.ndarray, limit: int = 4096) -> int | None:
 def main() -> None:
     """Console-script entry point: Click's parsing plus our exit codes."""
     try:
-        cli.main(prog_name="convcli")
-    except KeyboardInterrupt:
+        # Not standalone: Click would turn a Ctrl-C it sees into "Aborted!" and exit 1.
+        code = cli.main(prog_name="convcli", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("convcli: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:  # what standalone mode does: usage errors exit 2
+        exc.show()
+        sys.exit(exc.exit_code)
     except Exception as exc:  # a bug, not the user's fault: one line, unless --debug
         if _debug["on"]:
             traceback.print_exc()
@@ -1011,6 +1015,7 @@ def main() -> None:
             err=True,
         )
         sys.exit(EXIT_FAILED)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "cli", "main"]

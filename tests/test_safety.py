@@ -564,3 +564,40 @@ def test_an_error_outside_any_file_is_one_line_unless_debug(monkeypatch, capsys)
             "(run with --debug for the traceback)"
         )
         assert ("Traceback" in err) is debug
+
+
+_CTRL_C_WHILE_PARSING = (
+    "import sys, convcli.cli as c\n"
+    "def interrupted(*a, **k): raise KeyboardInterrupt\n"
+    "c.parse_kernel = interrupted\n"
+    "from convcli.cli import main\n"
+    "sys.argv = ['convcli', *sys.argv[1:]]\n"
+    "main()\n"
+)
+
+
+def test_ctrl_c_while_click_parses_is_130_not_clicks_abort(tmp_path, gray_png):
+    """Click alone would print 'Aborted!' and exit 1 for a Ctrl-C it catches (here: while
+    it converts --kernel, outside the command, so the command's own handler is not there)."""
+    command = [sys.executable, "-c", _CTRL_C_WHILE_PARSING, "apply", "-k", "blur"]
+    done = subprocess.run(
+        [*command, str(gray_png), str(tmp_path / "o.png")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 130
+    assert "Aborted!" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "convcli: interrupted"
+    assert _listing(tmp_path) == ["gray.png"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code"), [(["--version"], 0), (["apply"], 2), (["kernels", "nope"], 2)]
+)
+def test_main_keeps_clicks_exit_codes(args, code):
+    done = subprocess.run(
+        [sys.executable, "-m", "convcli", *args], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr
