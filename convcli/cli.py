@@ -477,6 +477,7 @@ class _Report:
         self.progress: Progress | None = None
         self.task: Any = None
         self._first_file = True
+        self._json_closed = False
 
     def __enter__(self) -> _Report:
         if self.as_json:
@@ -500,9 +501,12 @@ class _Report:
             self.task = self.progress.add_task("filtering", total=self.total, current="")
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         if self.progress is not None:
             self.progress.stop()
+        if exc_type is not None and self.as_json:  # a bug: still one whole JSON document
+            self.aborted = self.aborted or f"internal error: {exc_type.__name__}"
+            self._close_json()
 
     def abort(self, error: Exception) -> None:
         self.aborted = str(error)
@@ -541,23 +545,30 @@ class _Report:
             sys.stdout.write(("\n  " if self._first_file else ",\n  ") + json.dumps(_entry(result)))
             self._first_file = False
 
+    def _close_json(self) -> None:
+        if self._json_closed:
+            return
+        self._json_closed = True
+        seconds = time.perf_counter() - self.start
+        summary = {
+            **self.counts,
+            "total": self.total,
+            "not_run": self.total - sum(self.counts.values()),
+            "interrupted": self.interrupted,
+            "error": self.aborted,
+            "megapixels": round(self.megapixels, 3),
+            "seconds": round(seconds, 3),
+            "images_per_second": round(self.counts["ok"] / seconds if seconds > 0 else 0.0, 2),
+        }
+        sys.stdout.write("\n], " + json.dumps({"summary": summary})[1:] + "\n")
+        sys.stdout.flush()
+
     def finish(self, options: Any) -> None:
         seconds = time.perf_counter() - self.start
         done = sum(self.counts.values())
         rate = self.counts["ok"] / seconds if seconds > 0 else 0.0
         if self.as_json:
-            summary = {
-                **self.counts,
-                "total": self.total,
-                "not_run": self.total - done,
-                "interrupted": self.interrupted,
-                "error": self.aborted,
-                "megapixels": round(self.megapixels, 3),
-                "seconds": round(seconds, 3),
-                "images_per_second": round(rate, 2),
-            }
-            sys.stdout.write("\n], " + json.dumps({"summary": summary})[1:] + "\n")
-            sys.stdout.flush()
+            self._close_json()
         if self.quiet:
             return
         if self.total == 1 and self.last is not None and self.last.ok and not self.interrupted:

@@ -460,6 +460,20 @@ def test_json_is_one_document_on_stdout(tmp_path):
     assert summary["interrupted"] is False and summary["total"] == 4
 
 
+def test_json_stays_one_document_even_after_an_internal_error(tmp_path, monkeypatch):
+    tree(tmp_path / "in", ["a.png", "b.png"])
+
+    def broken(result):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("convcli.cli._entry", broken)
+    result = apply("-k", "blur", "--json", "-j", "1", tmp_path / "in", tmp_path / "out")
+    assert isinstance(result.exception, RuntimeError)
+    doc = json.loads(result.stdout)
+    assert doc["files"] == []
+    assert doc["summary"]["error"] == "internal error: RuntimeError"
+
+
 def test_quiet_batch_prints_only_errors(tmp_path):
     tree(tmp_path / "in", ["a.png", "b.png"])
     (tmp_path / "in" / "c.png").write_text("nope")
@@ -495,6 +509,21 @@ def test_ctrl_c_before_the_run_starts_exits_130_not_clicks_aborted(tmp_path, mon
     result = apply("-k", "blur", tmp_path / "a.png", tmp_path / "out.png")
     assert result.exit_code == 130
     assert result.stderr == "convcli: interrupted\n"
+
+
+def test_the_installed_command_runs_workers(tmp_path):
+    """Workers re-import the main module (forkserver/spawn): the console script's too."""
+    tree(tmp_path / "in", [f"p{i}.png" for i in range(8)])
+    script = Path(sys.executable).parent / "convcli"
+    done = subprocess.run(
+        [script, "apply", "-k", "sharpen", "-j", "2", tmp_path / "in", tmp_path / "out"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(files(tmp_path / "out")) == 8
+    assert "8 written, 0 skipped, 0 failed" in done.stderr and "Traceback" not in done.stderr
 
 
 # --- Ctrl-C: a real process -------------------------------------------------------
