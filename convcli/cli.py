@@ -34,7 +34,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .engine import BORDERS, PADDINGS
-from .errors import ConvcliError, KernelError
+from .errors import ConvcliError, KernelError, one_line
 from .kernels import (
     FAMILIES,
     KERNELS,
@@ -423,7 +423,7 @@ def apply(
             raise click.UsageError(str(exc)) from None
     for kernel in chain:
         for warning in () if quiet else kernel.warnings:
-            click.echo(f"convcli: warning: {warning}", err=True)
+            click.echo(f"convcli: warning: {one_line(str(warning))}", err=True)
     pending = len(batch.jobs)
     workers = default_workers(pending) if jobs is None else max(1, min(jobs, pending))
     settings = {
@@ -510,7 +510,9 @@ class _Report:
 
     def abort(self, error: Exception) -> None:
         self.aborted = str(error)
-        _stderr.print(f"convcli: error: {error}", markup=False, highlight=False, soft_wrap=True)
+        _stderr.print(
+            f"convcli: error: {one_line(str(error))}", markup=False, highlight=False, soft_wrap=True
+        )
 
     def started(self, job: Any) -> None:
         if self.progress is not None:
@@ -522,7 +524,7 @@ class _Report:
         if not self.quiet:
             for warning in result.warnings:
                 _stderr.print(
-                    f"convcli: warning: {result.source}: {warning}",
+                    f"convcli: warning: {one_line(f'{result.source}: {warning}')}",
                     markup=False,
                     highlight=False,
                     soft_wrap=True,
@@ -532,7 +534,10 @@ class _Report:
             if _debug["on"] and result.error is not None:
                 traceback.print_exception(result.error, file=sys.stderr)
             _stderr.print(
-                f"convcli: error: {result.message}", markup=False, highlight=False, soft_wrap=True
+                f"convcli: error: {one_line(result.message)}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
             )
         elif result.status == "skipped":
             self.skip_reasons[result.reason] = self.skip_reasons.get(result.reason, 0) + 1
@@ -594,7 +599,7 @@ class _Report:
         if self.failures:
             line += "\n[bold red]failed:[/]"
             for result in self.failures:
-                line += f"\n  {escape(result.message)}"
+                line += f"\n  {escape(one_line(result.message))}"
         return line
 
 
@@ -630,8 +635,8 @@ def _entry(result: Any) -> dict[str, Any]:
 def _report_ok(result: Any, options: Any) -> None:
     (w, h), (ow, oh) = result.input_size, result.output_size
     _stderr.print(
-        f"[green]✓[/] {escape(str(result.source))} [dim]({w}x{h})[/] → "
-        f"[bold]{escape(str(result.target))}[/] [dim]({ow}x{oh})[/]  "
+        f"[green]✓[/] {escape(one_line(str(result.source)))} [dim]({w}x{h})[/] → "
+        f"[bold]{escape(one_line(str(result.target)))}[/] [dim]({ow}x{oh})[/]  "
         f"{' then '.join(k.name for k in options.kernels)}, {options.padding}, "
         f"{result.seconds * 1000:.0f} ms"
         f"{_values(result)}",
@@ -860,14 +865,15 @@ def gallery(
     except ConvcliError as exc:
         if _debug["on"]:
             traceback.print_exception(exc, file=sys.stderr)
-        click.echo(f"convcli: error: {exc}", err=True)
+        click.echo(f"convcli: error: {one_line(str(exc))}", err=True)
         sys.exit(EXIT_FAILED)
     finally:
         for note in notes:
-            click.echo(f"convcli: warning: {image}: {note}", err=True)
+            click.echo(f"convcli: warning: {one_line(f'{image}: {note}')}", err=True)
     _stderr.print(
-        f"[green]✓[/] {escape(str(output))} "
-        f"[dim]({sheet.image.shape[1]}x{sheet.image.shape[0]})[/]: {escape(str(image))} and "
+        f"[green]✓[/] {escape(one_line(str(output)))} "
+        f"[dim]({sheet.image.shape[1]}x{sheet.image.shape[0]})[/]: "
+        f"{escape(one_line(str(image)))} and "
         f"{len(chosen)} kernel{'' if len(chosen) == 1 else 's'} ({settings})",
         soft_wrap=True,
     )

@@ -9,6 +9,22 @@ from __future__ import annotations
 
 from os import PathLike
 
+_CONTROL = dict.fromkeys([*range(0x20), 0x7F, 0x85, 0x2028, 0x2029])
+
+
+def one_line(text: str) -> str:
+    r"""``text`` with control characters escaped, so a message stays one line.
+
+    File names may hold newlines or terminal escapes; printed raw they could
+    forge extra ``convcli: error:`` lines or recolour the terminal.
+
+    >>> one_line("evil\nconvcli: error: x\x1b[31m")
+    'evil\\nconvcli: error: x\\x1b[31m'
+    """
+    if not any(ord(c) in _CONTROL for c in text):
+        return text
+    return "".join(repr(c)[1:-1] if ord(c) in _CONTROL else c for c in text)
+
 
 class ConvcliError(Exception):
     """A problem with the user's input, kernel or output, not a bug in convcli."""

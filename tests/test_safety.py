@@ -23,6 +23,8 @@ from convcli.cli import cli
 from convcli.imageio import parse_background
 from convcli.pipeline import check_target
 
+from .make_corpus import NOT_AN_IMAGE
+
 POSIX = hasattr(os, "mkfifo")
 
 
@@ -601,3 +603,25 @@ def test_main_keeps_clicks_exit_codes(args, code):
     )
     assert done.returncode == code, done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX file names may hold control characters")
+def test_a_file_name_cannot_forge_or_colour_error_lines(tmp_path):
+    from convcli.errors import one_line
+
+    evil = tmp_path / "x.png\nconvcli: error: all good\x1b[32m.png"
+    evil.write_text("not an image")
+    chatty = tmp_path / "two\nframes.gif"
+    frames = [Image.new("L", (4, 4), 60 * i).convert("P") for i in range(2)]
+    frames[0].save(chatty, save_all=True, append_images=frames[1:])
+    result = run("apply", "-k", "blur", "-p", "same", evil, chatty, tmp_path / "out")
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith("convcli: ")]
+    assert f"convcli: error: {one_line(str(evil))}: {NOT_AN_IMAGE}" in lines
+    assert (
+        f"convcli: warning: {one_line(str(chatty))}: has several frames; only the first is used"
+        in lines
+    )
+    assert "\x1b" not in result.stderr
+    assert len(lines) == 2  # the error and the warning
+    assert not [line for line in lines if "all good" in line and "x.png" not in line]
