@@ -35,7 +35,7 @@ from typing import Protocol, TypeVar
 
 from . import pipeline
 from .errors import ConvcliError, OutputError
-from .limits import IMAGE_FORMATS
+from .limits import IMAGE_FORMATS, temporary_stem
 from .pipeline import Options
 
 __all__ = [
@@ -650,7 +650,7 @@ def _sweep_temporaries(job: Job) -> None:
     between creating one and guarding it."""
     names = [job.target.name, pipeline.compare_path(job.target).name]
     for name in names:
-        pattern = re.compile(rf"\.{re.escape(name)}\.\w+\.tmp")
+        pattern = re.compile(rf"\.{re.escape(temporary_stem(name))}\.\w+\.tmp")
         with contextlib.suppress(OSError):
             for entry in os.scandir(job.target.parent):
                 if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):

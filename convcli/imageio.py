@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 
 from .errors import ImageReadError, OutputError
-from .limits import IMAGE_FORMATS, MAX_INPUT_BYTES, MAX_PIXELS
+from .limits import IMAGE_FORMATS, MAX_INPUT_BYTES, MAX_PIXELS, temporary_stem
 
 __all__ = [
     "WHITE",
@@ -571,8 +571,9 @@ def _create_temp(target: Path) -> tuple[int, Path]:
     """A new, empty file beside ``target``: ``O_EXCL``, mode ``0o666 & ~umask``."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    stem = temporary_stem(target.name)  # a long name must not exceed NAME_MAX
     for _ in range(100):
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        tmp = target.with_name(f".{stem}.{secrets.token_hex(4)}.tmp")
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:

@@ -76,6 +76,13 @@ def test_a_taken_temp_name_is_never_reused(tmp_path, monkeypatch):
     assert _listing(tmp_path) == [".o.png.aaaaaaaa.tmp", "o.png"]
 
 
+def test_a_long_output_name_still_gets_a_temporary_file(tmp_path):
+    name = "é" * 120 + ".png"  # 244 bytes: legal, but not with a prefix and suffix added
+    path = save_image(np.zeros((2, 2)), tmp_path / name)
+    assert _listing(tmp_path) == [name]
+    assert path.stat().st_size > 0
+
+
 @pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
 def test_output_permissions_follow_the_umask(tmp_path, umask):
     old = os.umask(umask)
