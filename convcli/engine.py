@@ -53,6 +53,11 @@ _BAND_BYTES = 1 << 18  # target size of one band buffer: a few fit in L2 togethe
 _THREAD_MIN_PIXELS = 1 << 18  # below ~512x512 output pixels threads cost more than they save
 _FFT_COST = 3.5  # direct-pass equivalents per output pixel per log2(FFT size)
 _FFT_FIXED = 7e6  # set-up (kernel spectrum, a first tile) in passes x pixels: small images
+_GEMM_MIN_COST = 16  # 1-D passes costlier than this (~11+ taps) run as matrix products
+_GEMM_MAX_TAPS = 129  # ... up to this length (longer ones go to FFT anyway)
+_GEMM_ROWS = 32  # rows per matrix product
+_GEMM_COST = 14  # direct-pass equivalents of one 1-D matrix-product pass
+_BLAS_SERIAL = 1 << 18  # OpenBLAS threads a GEMM above ~4 x 65536 multiply-adds
 _FFT_TILE = 256  # largest FFT tile side; larger tiles fall out of cache
 
 
@@ -158,7 +163,10 @@ def convolve(
       Cost: ``taps + weights``.
     - ``separable``: a kernel of rank ``r`` (by SVD; rank 1 is the common
       Gaussian/box/Sobel case) is ``r`` pairs of 1-D passes, a row pass then
-      a column pass. Cost: the sum of the 1-D direct costs, plus 1 per term.
+      a column pass. A short pass is shift-and-accumulate; a long one (11+
+      taps) is a banded matrix product (BLAS, in blocks small enough that
+      OpenBLAS stays on the calling thread). Cost: the sum of the 1-D costs
+      (a matrix-product pass counts 14), plus 1 per term.
     - ``fft``: overlap-save over tiles of ``N x N`` (``N`` ≤ 512, of small
       prime factors): ``irfft2(rfft2(tile) · K)``. Cost: about
       ``1.2 · log2(N²)`` passes, times ``N² / T²`` for the tile's
@@ -278,11 +286,14 @@ def _costs(kernel: np.ndarray, out_shape: tuple[int, int]) -> dict[str, float]:
     costs = {"direct": _direct_cost(kernel)}
     terms = _separable_terms(kernel)
     if terms is not None:
-        costs["separable"] = sum(
-            _direct_cost(col[:, None]) + _direct_cost(row[None, :]) + 1 for col, row in terms
-        )
+        costs["separable"] = sum(_pass_cost(col) + _pass_cost(row) + 1 for col, row in terms)
     costs["fft"] = _fft_cost(kernel.shape, out_shape)
     return costs
+
+
+def _pass_cost(weights: np.ndarray) -> float:
+    """A 1-D pass: its direct cost, or a matrix product's (measured ~14 passes)."""
+    return _GEMM_COST if _uses_product(weights) else _direct_cost(weights[None, :])
 
 
 def _direct_cost(kernel: np.ndarray) -> int:
@@ -393,7 +404,9 @@ def _run(
         if terms is None:  # forced on a full-rank kernel: one term per SVD component
             u, s, vt = np.linalg.svd(kernel)
             terms = [(u[:, t] * s[t], vt[t]) for t in range(s.size)]
-        plan = _Separable(terms, dtype)
+        # A matrix product multiplies zero weights too: 0 * inf would spread NaN.
+        finite = image.dtype.kind != "f" or bool(np.isfinite(image).all())
+        plan = _Separable(terms, dtype, products=finite)
     else:
         plan = _Direct(kernel, dtype)
     oh, ow = out.shape
@@ -610,10 +623,15 @@ class _Direct(_Strategy):
 class _Separable(_Strategy):
     """Each term a row pass into a buffer, then a column pass out of it."""
 
-    def __init__(self, terms: list[tuple[np.ndarray, np.ndarray]], dtype) -> None:
+    def __init__(
+        self, terms: list[tuple[np.ndarray, np.ndarray]], dtype, *, products: bool = True
+    ) -> None:
         self.kh = terms[0][0].size
         self.passes = [
-            (_Direct(row[None, :], dtype, "row-tmp"), _Direct(col[:, None], dtype, "col-tmp"))
+            (
+                _pass(row, dtype, across=True, products=products),
+                _pass(col, dtype, across=False, products=products),
+            )
             for col, row in terms
         ]
         self.dtype = dtype
@@ -634,6 +652,96 @@ class _Separable(_Strategy):
                 term = _buffer(scratch, "term", dst.shape, self.dtype)
                 col_pass.band(across, term, scratch)
                 dst += term
+
+
+def _uses_product(weights: np.ndarray) -> bool:
+    line = weights[None, :]
+    return _direct_cost(line) > _GEMM_MIN_COST and weights.size <= _GEMM_MAX_TAPS
+
+
+def _pass(weights: np.ndarray, dtype, *, across: bool, products: bool) -> _Strategy:
+    """One 1-D pass: shift-and-add, or for long kernels a banded matrix product."""
+    kernel = weights[None, :] if across else weights[:, None]
+    if products and _uses_product(weights):
+        return _Product(weights, dtype, across=across)
+    return _Direct(kernel, dtype, "row-tmp" if across else "col-tmp")
+
+
+class _Product(_Strategy):
+    """A 1-D pass as small matrix products: ``out = T @ rows`` (column pass) or
+    ``out = cols @ T`` (row pass), ``T`` banded with the weights on its diagonals.
+
+    ``T`` spans a block of ``b`` outputs and ``b + k - 1`` inputs, so it does
+    about ``(b + k - 1) / k`` times the ideal work, but at BLAS speed: for a
+    31-tap pass about 5x faster than 47 NumPy passes. Blocks are stacked into
+    one strided 3-D ``matmul`` (no Python loop per block) and kept under
+    ``_BLAS_SERIAL`` multiply-adds, below which OpenBLAS stays on the calling
+    thread: BLAS threads inside our band threads measured 4x slower.
+    """
+
+    def __init__(self, weights: np.ndarray, dtype, *, across: bool) -> None:
+        self.k, self.dtype, self.across = weights.size, dtype, across
+        rows, k = _GEMM_ROWS, self.k
+        if across:  # (rows, block + k - 1) @ (block + k - 1, block)
+            self.block = _GEMM_ROWS
+            matrix = np.zeros((self.block + k - 1, self.block), dtype)
+            for j in range(self.block):
+                matrix[j : j + k, j] = weights
+        else:  # (rows, rows + k - 1) @ (rows + k - 1, block)
+            self.block = max(16, _BLAS_SERIAL // (rows * (rows + k - 1)) // 16 * 16)
+            matrix = np.zeros((rows, rows + k - 1), dtype)
+            for i in range(rows):
+                matrix[i, i : i + k] = weights
+        matrix.flags.writeable = False
+        self.matrix = matrix
+
+    def band(self, src: np.ndarray, dst: np.ndarray, scratch: dict[str, np.ndarray]) -> None:
+        rows, cols = dst.shape
+        step = _GEMM_ROWS
+        for r0 in range(0, rows, step):
+            r1 = min(r0 + step, rows)
+            if self.across:
+                self._across(src[r0:r1], dst[r0:r1], cols)
+            else:
+                self._down(src[r0 : r1 + self.k - 1], dst[r0:r1], cols)
+
+    def _across(self, src: np.ndarray, dst: np.ndarray, cols: int) -> None:
+        b, k = self.block, self.k
+        blocks = cols // b
+        if blocks:
+            stacked = np.lib.stride_tricks.as_strided(
+                src, (blocks, src.shape[0], b + k - 1), (b * src.strides[1], *src.strides),
+                writeable=False,
+            )  # fmt: skip
+            into = np.lib.stride_tricks.as_strided(
+                dst, (blocks, dst.shape[0], b), (b * dst.strides[1], *dst.strides)
+            )
+            np.matmul(stacked, self.matrix, out=into)
+        start = blocks * b
+        if start < cols:
+            rest = cols - start
+            np.matmul(
+                src[:, start : start + rest + k - 1],
+                self.matrix[: rest + k - 1, :rest],
+                out=dst[:, start:],
+            )
+
+    def _down(self, src: np.ndarray, dst: np.ndarray, cols: int) -> None:
+        b, k, rows = self.block, self.k, dst.shape[0]
+        matrix = self.matrix[:rows, : rows + k - 1]
+        blocks = cols // b
+        if blocks:
+            stacked = np.lib.stride_tricks.as_strided(
+                src, (blocks, src.shape[0], b), (b * src.strides[1], *src.strides),
+                writeable=False,
+            )  # fmt: skip
+            into = np.lib.stride_tricks.as_strided(
+                dst, (blocks, rows, b), (b * dst.strides[1], *dst.strides)
+            )
+            np.matmul(matrix, stacked, out=into)
+        start = blocks * b
+        if start < cols:
+            np.matmul(matrix, src[:, start:cols], out=dst[:, start:])
 
 
 class _FFT(_Strategy):

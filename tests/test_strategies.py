@@ -252,3 +252,53 @@ def test_a_multiprocessing_worker_stays_single_threaded():
     assert engine._thread_count(3, 100, 2) == 2  # never more threads than bands
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         assert pool.map(_threads_in_a_worker, [0]) == [1]
+
+
+# --- long separable kernels: 1-D passes as matrix products --------------------------
+
+long_lines = st.integers(10, 24).flatmap(
+    lambda n: hnp.arrays(np.float64, n, elements=st.floats(-10, 10, allow_nan=False).filter(
+        lambda w: abs(w) > 1e-3
+    ), unique=True)
+)  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    image=st.integers(20, 70).flatmap(
+        lambda h: hnp.arrays(np.float32, (h, 75 - h), elements=st.floats(-255, 255, width=32))
+    ),
+    column=long_lines,
+    row=long_lines,
+    padding=st.sampled_from(PADDINGS),
+    border=st.sampled_from(BORDERS),
+    threads=st.sampled_from([1, 2]),
+)
+def test_long_separable_passes_are_matrix_products_matching_the_loop(
+    image, column, row, padding, border, threads
+):
+    kernel = np.outer(column, row)
+    if min(engine.output_shape(image.shape, kernel.shape, padding)) <= 0:
+        return
+    assert engine._uses_product(column) and engine._uses_product(row)
+    assert choose_strategy(image.shape, kernel, padding) != "direct"
+    with tiny_bands():
+        got = convolve(
+            image, kernel, padding=padding, border=border, strategy="separable", threads=threads
+        )
+    expected = reference(image, kernel.astype(np.float32), padding, border)
+    np.testing.assert_allclose(
+        got, expected, rtol=0, atol=allowed("separable", image, kernel, np.float32)
+    )
+
+
+def test_matrix_products_are_not_used_on_non_finite_images():
+    """0 * inf is NaN: a banded matrix would spread an infinity to every pixel of its block."""
+    image = np.random.default_rng(4).random((60, 90))
+    image[30, 40] = np.inf
+    line = np.exp(-0.5 * np.linspace(-2, 2, 15) ** 2)
+    kernel = np.outer(line, line)
+    got = convolve(image, kernel, padding="same", strategy="separable")
+    direct = convolve(image, kernel, padding="same", strategy="direct")
+    np.testing.assert_array_equal(np.isfinite(got), np.isfinite(direct))
+    assert np.isinf(got).sum() == 15 * 15
