@@ -431,6 +431,14 @@ def test_32_bit_values_out_of_16_bit_range_are_clipped_with_a_warning(tmp_path, 
     assert notes == ["32-bit pixel values outside 0..65535 clipped"]
 
 
+def test_every_16_bit_value_scales_exactly_as_in_float64(tmp_path):
+    values = np.arange(65536, dtype=np.uint16).reshape(256, 256)
+    path = tmp_path / "all.png"
+    Image.fromarray(values).save(path)
+    expected = np.clip(np.rint(values.astype(np.float64) / 257), 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(load_image(path), expected)
+
+
 def test_pillow_never_pads_truncated_images():
     from PIL import ImageFile
 
