@@ -188,6 +188,8 @@ def _check_file(path: Path, max_bytes: int) -> os.stat_result:
         raise ImageReadError("no such file", path) from None
     except OSError as exc:
         raise ImageReadError(f"cannot read: {exc.strerror or exc}", path) from None
+    except ValueError:  # a NUL byte: no file can have this name
+        raise ImageReadError("not a valid file name", path) from None
     try:
         info = os.stat(path)
     except OSError as exc:

@@ -343,6 +343,11 @@ def test_file_size_limit_is_checked_before_opening(tmp_path, gray_png, monkeypat
         load_image(gray_png, max_bytes=10)
 
 
+def test_a_name_with_a_nul_byte_is_an_image_read_error():
+    with pytest.raises(ImageReadError, match="not a valid file name"):
+        load_image("a\x00b.png")
+
+
 def test_an_unreadable_input_is_one_clear_error(gray_png, monkeypatch):
     real_open = os.open
 
