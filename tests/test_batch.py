@@ -466,7 +466,7 @@ def test_json_stays_one_document_even_after_an_internal_error(tmp_path, monkeypa
     def broken(result):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("convcli.cli._entry", broken)
+    monkeypatch.setattr("convcli.cli.report.json_entry", broken)
     result = apply("-k", "blur", "--json", "-j", "1", tmp_path / "in", tmp_path / "out")
     assert isinstance(result.exception, RuntimeError)
     doc = json.loads(result.stdout)
@@ -485,12 +485,10 @@ def test_quiet_batch_prints_only_errors(tmp_path):
 def test_progress_bar_shows_on_a_terminal_and_not_with_quiet(tmp_path, monkeypatch):
     from rich.console import Console
 
-    import convcli.cli
+    from convcli.cli import common
 
     tree(tmp_path / "in", ["a.png", "b.png"])
-    monkeypatch.setattr(
-        convcli.cli, "_stderr", Console(stderr=True, force_terminal=True, width=100)
-    )
+    monkeypatch.setattr(common, "stderr", Console(stderr=True, force_terminal=True, width=100))
     shown = apply("-k", "blur", "-j", "1", tmp_path / "in", tmp_path / "o1")
     assert shown.exit_code == 0
     assert "filtering" in shown.stderr and "/2" in shown.stderr
@@ -498,7 +496,7 @@ def test_progress_bar_shows_on_a_terminal_and_not_with_quiet(tmp_path, monkeypat
     assert quiet.exit_code == 0 and quiet.stderr == ""
 
 
-@pytest.mark.parametrize("where", ["convcli.batch.plan", "convcli.cli.parse_kernel"])
+@pytest.mark.parametrize("where", ["convcli.batch.plan", "convcli.cli.params.parse_kernel"])
 def test_ctrl_c_before_the_run_starts_exits_130_not_clicks_aborted(tmp_path, monkeypatch, where):
     image(tmp_path / "a.png")
 

@@ -570,13 +570,14 @@ def test_an_internal_error_is_one_line_unless_debug(tmp_path, gray_png, debug):
 
 def test_an_error_outside_any_file_is_one_line_unless_debug(monkeypatch, capsys):
     from convcli import cli as cli_module
+    from convcli.cli import common
 
     def broken(*args, **kwargs):
         raise RuntimeError("parser exploded")
 
     monkeypatch.setattr(cli_module.cli, "main", broken)
     for debug in (False, True):
-        monkeypatch.setitem(cli_module._debug, "on", debug)
+        monkeypatch.setattr(common, "debug", debug)
         with pytest.raises(SystemExit) as exited:
             cli_module.main()
         assert exited.value.code == 1
@@ -589,7 +590,7 @@ def test_an_error_outside_any_file_is_one_line_unless_debug(monkeypatch, capsys)
 
 
 _CTRL_C_WHILE_PARSING = (
-    "import sys, convcli.cli as c\n"
+    "import sys, convcli.cli.params as c\n"
     "def interrupted(*a, **k): raise KeyboardInterrupt\n"
     "c.parse_kernel = interrupted\n"
     "from convcli.cli import main\n"

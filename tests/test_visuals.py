@@ -17,7 +17,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from convcli import KERNELS, load_image
-from convcli.cli import _grid, _properties, cli
+from convcli.cli import cli
+from convcli.cli.kernel_view import grid, properties
 from convcli.visuals import AREA, BACKGROUND, Box, Panel, compare, contact_sheet, result_offset
 
 
@@ -524,10 +525,10 @@ def test_kernels_says_what_the_weights_sum_to_and_if_separable(name, kind, split
 
 
 def test_a_kernel_that_is_neither_normalised_nor_zero_sum():
-    kind, split = (line.plain for line in _properties(np.ones((2, 2))))
+    kind, split = (line.plain for line in properties(np.ones((2, 2))))
     assert kind == "neither normalised nor zero-sum (sums to 4)"
     assert split == "separable: [1 1]ᵀ [1 1]"
-    kind, _ = (line.plain for line in _properties(np.array([[0.1, 0.2], [0.3, np.pi]])))
+    kind, _ = (line.plain for line in properties(np.array([[0.1, 0.2], [0.3, np.pi]])))
     assert kind == "neither normalised nor zero-sum (sums to 3.74159)"
 
 
@@ -538,12 +539,12 @@ def test_weights_are_coloured_by_sign_and_shaded_by_strength():
 
     out = StringIO()
     console = Console(file=out, force_terminal=True, color_system="256", no_color=False)
-    console.print(_grid(KERNELS["emboss"].weights))
+    console.print(grid(KERNELS["emboss"].weights))
     ansi = out.getvalue()
     for code, meaning in [(196, "-2 bright red"), (124, "-1 mid red"), (21, "2 bright blue")]:
         assert f"48;5;{code}m" in ansi, meaning
     assert "48;5;19m" in ansi  # 1: mid blue
-    plain = _grid(KERNELS["gaussian5"].weights).plain.splitlines()
+    plain = grid(KERNELS["gaussian5"].weights).plain.splitlines()
     assert plain[-1] == "× 1/256" and plain[2].split() == ["6", "24", "36", "24", "6"]
 
 
@@ -567,9 +568,9 @@ def test_readme_gallery_is_up_to_date():
 
 
 def test_a_matrix_too_large_to_draw_is_summarised():
-    assert _grid(np.full((16, 3), 0.5)).plain == (
+    assert grid(np.full((16, 3), 0.5)).plain == (
         "16x3: too large to draw; weights from 0.5 to 0.5"
     )
-    assert len(_grid(np.ones((15, 15))).plain.splitlines()) == 15
-    assert _grid(np.full((2, 14), np.pi / 1000), max_width=80).plain.startswith("2x14: too")
-    assert len(_grid(np.full((2, 14), np.pi / 1000), max_width=130).plain.splitlines()) == 2
+    assert len(grid(np.ones((15, 15))).plain.splitlines()) == 15
+    assert grid(np.full((2, 14), np.pi / 1000), max_width=80).plain.startswith("2x14: too")
+    assert len(grid(np.full((2, 14), np.pi / 1000), max_width=130).plain.splitlines()) == 2

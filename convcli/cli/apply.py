@@ -1,0 +1,274 @@
+"""``convcli apply``: options in, a planned batch run, a report out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..engine import BORDERS, PADDINGS
+from ..errors import ConvcliError, KernelError
+from ..kernels import Kernel, prepare
+from ..limits import MAX_PIXELS, MAX_PIXELS_CEILING
+from . import common
+from .common import EXIT_FAILED, EXIT_INTERRUPTED
+from .params import Background, KernelSpec, Number, Size
+from .report import BatchReport
+
+
+@click.command()
+@click.option(
+    "-k",
+    "--kernel",
+    "kernel_specs",
+    type=KernelSpec(),
+    required=True,
+    multiple=True,
+    help="A built-in name (sharpen), name:key=value (gaussian:sigma=2), a kernel file "
+    "(.txt .csv .mat .json .npy) or an inline matrix ('0,-1,0; -1,5,-1; 0,-1,0'). "
+    "Repeat to apply several in order; see 'convcli kernels'.",
+)
+@click.option(
+    "-p",
+    "--padding",
+    type=click.Choice(PADDINGS, case_sensitive=False),
+    default="valid",
+    show_default=True,
+    help="valid: no padding, output shrinks by k-1. same: pad, output keeps the size. "
+    "full: pad k-1, output grows by k-1.",
+)
+@click.option(
+    "-b",
+    "--border",
+    type=click.Choice(BORDERS, case_sensitive=False),
+    default="zero",
+    show_default=True,
+    help="What lies outside the image for same/full padding (numpy.pad's names).",
+)
+@click.option("--normalize", is_flag=True, help="Divide each kernel by the sum of its weights.")
+@click.option("--flip", is_flag=True, help="Rotate each kernel 180° (a true convolution).")
+@click.option("--scale", type=Number(nonzero=True), default=1.0, help="Divide the result by X.")
+@click.option("--offset", type=Number(), default=0.0, help="Add Y to the result, e.g. 128.")
+@click.option(
+    "--range",
+    "value_range",
+    type=click.Choice(("clip", "abs", "rescale"), case_sensitive=False),
+    default="clip",
+    show_default=True,
+    help="How results become 0..255: clip, abs (magnitude, then clip), rescale (min..max).",
+)
+@click.option(
+    "--color", "--colour", "color", is_flag=True, help="Filter R, G, B separately; keep alpha."
+)
+@click.option(
+    "--depth",
+    type=click.Choice(("8", "16")),
+    default="8",
+    show_default=True,
+    help="Bits per sample of PNG/TIFF output (16: grayscale).",
+)
+@click.option(
+    "-s",
+    "--size",
+    type=Size(),
+    default=None,
+    metavar="WxH",
+    help="Resize (after grayscale) to WxH, or N for NxN, e.g. 224. Default: keep the size.",
+)
+@click.option(
+    "--max-pixels",
+    type=click.IntRange(1, MAX_PIXELS_CEILING),
+    default=MAX_PIXELS,
+    show_default=True,
+    help="Refuse, unread, inputs whose header declares more pixels (decompression bombs).",
+)
+@click.option(
+    "--background",
+    type=Background(),
+    default="white",
+    show_default=True,
+    help="What transparency is flattened over: a gray level 0-255 or a colour name.",
+)
+@click.option("-f", "--overwrite", is_flag=True, help="Replace outputs that already exist.")
+@click.option(
+    "--skip-existing",
+    is_flag=True,
+    help="Skip inputs whose output already exists (resume an interrupted batch).",
+)
+@click.option("-r", "--recursive", is_flag=True, help="Descend into sub-folders of folder inputs.")
+@click.option(
+    "--name",
+    "name",
+    metavar="TEMPLATE",
+    default=None,
+    help="Output file name, from {stem} {ext} {kernel} {padding} {index}; "
+    "default '{stem}.png'. OUTPUT is then a folder.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes; 1 runs in-process. Default: the usable CPUs, at most one per 4 inputs.",
+)
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed input.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON document on stdout: options, every file, a summary.",
+)
+@click.option(
+    "--png-compression",
+    type=click.IntRange(0, 9),
+    default=None,
+    metavar="0-9",
+    help="zlib level for the PNGs: 0 fastest and largest, 9 smallest and slowest. "
+    "Default: zlib's run-length strategy, about as small as level 6 and faster.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="Also write <output stem>.compare.png: the input as loaded beside the result.",
+)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("output", type=click.Path())  # a str: a trailing '/' means a folder
+def apply(
+    kernel_specs: tuple[Kernel, ...],
+    padding: str,
+    border: str,
+    normalize: bool,
+    flip: bool,
+    scale: float,
+    offset: float,
+    value_range: str,
+    color: bool,
+    depth: str,
+    size: tuple[int, int] | None,
+    max_pixels: int,
+    background: tuple[int, int, int],
+    overwrite: bool,
+    skip_existing: bool,
+    recursive: bool,
+    name: str | None,
+    jobs: int | None,
+    fail_fast: bool,
+    as_json: bool,
+    png_compression: int | None,
+    quiet: bool,
+    compare: bool,
+    inputs: tuple[Path, ...],
+    output: str,
+) -> None:
+    """Filter INPUTS with kernels and write images to OUTPUT.
+
+    OUTPUT's extension picks the format: .png (default), .tif, .webp
+    (lossless) or .npy (the raw floating-point result, before any clipping).
+
+    INPUTS are image files, folders (the images in them; -r descends and
+    mirrors sub-folders) or quoted glob patterns ('photos/**/*.jpg'), which
+    convcli expands itself. With one input file, OUTPUT is the PNG file to
+    write (or a folder, if it exists or ends in '/'). Otherwise OUTPUT is a
+    folder, created if missing, and each result is named after its input:
+    photo.jpg -> photo.png (see --name).
+
+    Existing files are never replaced without --overwrite, an input is never
+    written over, and a failed or interrupted run leaves no partial file.
+
+    \b
+    Examples:
+      convcli apply -k sharpen --padding same in.jpg out.png
+      convcli apply -k outline --size 224 cat.jpg edges.png
+      convcli apply -k blur a.jpg b.png results/
+      convcli apply -k sharpen --compare in.jpg out.png   # + out.compare.png
+      convcli apply -k gaussian:sigma=2 -p same -b reflect in.jpg soft.png
+      convcli apply -k my.mat --range abs --offset 128 in.png edges.png
+      convcli apply -k blur -k sharpen --color in.png out.png
+      convcli apply -k blur -r photos/ results/
+      convcli apply -k blur 'photos/**/*.jpg' --name '{stem}-{kernel}.png' out/
+    """
+    from ..batch import PlanError, default_workers, plan, run
+    from ..errors import OutputError
+    from ..pipeline import Options, output_format
+
+    if overwrite and skip_existing:
+        raise click.UsageError("--overwrite and --skip-existing cannot be used together")
+    try:
+        chain = tuple(prepare(k, normalize=normalize, flip=flip) for k in kernel_specs)
+    except KernelError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--normalize'") from None
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise click.BadParameter(
+            f"{size[0]}x{size[1]} is more than --max-pixels ({max_pixels:,})",
+            param_hint="'-s' / '--size'",
+        )
+    options = Options(
+        kernel=chain[0],
+        padding=padding.lower(),
+        size=size,
+        overwrite=overwrite,
+        max_pixels=max_pixels,
+        background=background,
+        compare=compare,
+        then=chain[1:],
+        border=border.lower(),
+        scale=scale,
+        offset=offset,
+        output_range=value_range.lower(),
+        color=color,
+        depth=int(depth),
+        png_compression=png_compression,
+    )
+    try:
+        batch = plan(
+            inputs,
+            output,
+            options,
+            recursive=recursive,
+            name=name,
+            skip_existing=skip_existing,
+        )
+    except PlanError as exc:
+        raise click.UsageError(str(exc)) from None
+    for job in batch.jobs:
+        try:
+            output_format(job.target, options)
+        except OutputError as exc:
+            raise click.UsageError(str(exc)) from None
+    for kernel in chain:
+        for warning in () if quiet else kernel.warnings:
+            common.say("warning", str(warning))
+    pending = len(batch.jobs)
+    workers = default_workers(pending) if jobs is None else max(1, min(jobs, pending))
+    settings = {
+        "kernels": [k.name for k in chain],
+        "padding": options.padding,
+        "border": options.border,
+        "size": list(size) if size else None,
+        "overwrite": overwrite,
+        "skip_existing": skip_existing,
+        "recursive": recursive,
+        "name": name,
+        "jobs": workers,
+        "fail_fast": fail_fast,
+        "inputs": [str(i) for i in inputs],
+        "output": output,
+    }
+    report = BatchReport(batch.total, quiet=quiet, as_json=as_json, settings=settings)
+    with report:
+        try:
+            for result in run(
+                batch, options, jobs=workers, fail_fast=fail_fast, on_start=report.started
+            ):
+                report.add(result)
+        except KeyboardInterrupt:
+            report.interrupted = True
+        except ConvcliError as exc:  # the run itself broke (workers that keep dying)
+            report.abort(exc)
+    report.finish(options)
+    if report.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
+    if report.counts["failed"] or report.aborted:
+        sys.exit(EXIT_FAILED)

@@ -1,0 +1,113 @@
+"""The ``convcli`` group, its global options and the console-script entry point."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from . import common
+from .apply import apply
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from .gallery import gallery
+from .kernel_view import kernels
+
+
+class _Group(click.Group):
+    """Ctrl-C while a command parses its options or runs: one line, exit 130.
+
+    Click would print "Aborted!" and exit 1. (``apply`` handles Ctrl-C during
+    a batch itself, to print its summary first.)"""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("convcli: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+def _version() -> str:
+    # importlib.metadata costs more start-up than click itself: only for --version.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("convcli")
+    except PackageNotFoundError:  # running from a source tree
+        return "unknown"
+
+
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"convcli, version {_version()}")
+        ctx.exit()
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-V",
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Show the traceback behind each error (for bug reports).",
+)
+def cli(debug: bool) -> None:
+    """Run a convolution kernel over images, from the shell.
+
+    The kernel slides over each image without flipping (cross-correlation,
+    as TensorFlow's Conv2D); images are converted to 8-bit grayscale first and
+    written as PNG, values rounded and clipped to 0..255.
+
+    \b
+    Examples:
+      convcli apply --kernel sharpen --padding same in.jpg out.png
+      convcli apply -k blur photos/*.jpg out/
+      convcli apply -k outline --compare cat.jpg edges.png  # + edges.compare.png
+      convcli gallery cat.jpg gallery.png
+      convcli kernels
+
+    Exit status: 0 all done, 1 an input failed, 2 bad command line,
+    130 interrupted.
+    """
+    common.debug = debug
+    if debug:  # also show what Pillow logs while decoding
+        import logging
+
+        logging.basicConfig(format="convcli: debug: %(name)s: %(message)s", stream=sys.stderr)
+
+
+for _command in (apply, gallery, kernels):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Console-script entry point: Click's parsing plus our exit codes."""
+    try:
+        # Not standalone: Click would turn a Ctrl-C it sees into "Aborted!" and exit 1.
+        code = cli.main(prog_name="convcli", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("convcli: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:  # what standalone mode does: usage errors exit 2
+        exc.show()
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug, not the user's fault: one line, unless --debug
+        if common.debug:
+            traceback.print_exc()
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        click.echo(
+            f"convcli: error: internal error: {type(exc).__name__}: {detail} "
+            "(run with --debug for the traceback)",
+            err=True,
+        )
+        sys.exit(EXIT_FAILED)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -1,0 +1,209 @@
+"""How a batch shows itself: progress bar, error lines and summary on stderr, --json on stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from typing import Any
+
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from ..errors import one_line
+from . import common
+
+
+class BatchReport:
+    """Progress bar, error lines, final summary (stderr) and --json (stdout)."""
+
+    def __init__(self, total: int, *, quiet: bool, as_json: bool, settings: dict[str, Any]) -> None:
+        self.total = total
+        self.quiet = quiet
+        self.as_json = as_json
+        self.settings = settings
+        self.counts = {"ok": 0, "skipped": 0, "failed": 0}
+        self.skip_reasons: dict[str, int] = {}
+        self.failures: list[Any] = []
+        self.megapixels = 0.0
+        self.interrupted = False
+        self.aborted: str | None = None
+        self.last: Any = None
+        self.start = time.perf_counter()
+        self.progress: Progress | None = None
+        self.task: Any = None
+        self._first_file = True
+        self._json_closed = False
+
+    def __enter__(self) -> BatchReport:
+        if self.as_json:
+            head = json.dumps({"options": self.settings})[:-1]
+            sys.stdout.write(head + ', "files": [')
+            sys.stdout.flush()
+        if not self.quiet and self.total > 1 and common.stderr.is_terminal:
+            self.progress = Progress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                _RateColumn(),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[current]}", style="dim"),
+                console=common.stderr,
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("filtering", total=self.total, current="")
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+        if exc_type is not None and self.as_json:  # a bug: still one whole JSON document
+            self.aborted = self.aborted or f"internal error: {exc_type.__name__}"
+            self._close_json()
+
+    def abort(self, error: Exception) -> None:
+        self.aborted = str(error)
+        common.say("error", str(error))
+
+    def started(self, job: Any) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, current=str(job.source))
+
+    def add(self, result: Any) -> None:
+        self.counts[result.status] += 1
+        self.last = result
+        if not self.quiet:
+            for warning in result.warnings:
+                common.say("warning", f"{result.source}: {warning}")
+        if result.status == "failed":
+            self.failures.append(result)
+            if common.debug and result.error is not None:
+                traceback.print_exception(result.error, file=sys.stderr)
+            common.say("error", result.message)
+        elif result.status == "skipped":
+            self.skip_reasons[result.reason] = self.skip_reasons.get(result.reason, 0) + 1
+        elif result.input_size is not None:  # (not known for a job cut short by Ctrl-C)
+            w, h = result.input_size
+            self.megapixels += w * h / 1e6
+        if self.progress is not None:
+            self.progress.advance(self.task)
+        if self.as_json:
+            sys.stdout.write(
+                ("\n  " if self._first_file else ",\n  ") + json.dumps(json_entry(result))
+            )
+            self._first_file = False
+
+    def _close_json(self) -> None:
+        if self._json_closed:
+            return
+        self._json_closed = True
+        seconds = time.perf_counter() - self.start
+        summary = {
+            **self.counts,
+            "total": self.total,
+            "not_run": self.total - sum(self.counts.values()),
+            "interrupted": self.interrupted,
+            "error": self.aborted,
+            "megapixels": round(self.megapixels, 3),
+            "seconds": round(seconds, 3),
+            "images_per_second": round(self.counts["ok"] / seconds if seconds > 0 else 0.0, 2),
+        }
+        sys.stdout.write("\n], " + json.dumps({"summary": summary})[1:] + "\n")
+        sys.stdout.flush()
+
+    def finish(self, options: Any) -> None:
+        seconds = time.perf_counter() - self.start
+        done = sum(self.counts.values())
+        rate = self.counts["ok"] / seconds if seconds > 0 else 0.0
+        if self.as_json:
+            self._close_json()
+        if self.quiet:
+            return
+        if self.total == 1 and self.last is not None and self.last.ok and not self.interrupted:
+            print_done(self.last, options)
+            return
+        if self.total == 0 or (self.total == 1 and self.counts["failed"] and not self.aborted):
+            return  # the error line says it all
+        common.stderr.print(self._summary(seconds, done, rate), soft_wrap=True)
+
+    def _summary(self, seconds: float, done: int, rate: float) -> Any:
+        c = self.counts
+        head = "[bold yellow]interrupted:[/] " if self.interrupted else ""
+        head = "[bold red]stopped:[/] " if self.aborted else head
+        line = f"{head}{c['ok']} written, {c['skipped']} skipped, {c['failed']} failed"
+        if done < self.total:
+            line += f", {self.total - done} not run"
+        line += (
+            f" in {seconds:.2f} s  [dim]({rate:.1f} images/s, {self.megapixels:.1f} megapixels)[/]"
+        )
+        if self.skip_reasons:
+            reasons = ", ".join(f"{n} {why}" for why, n in sorted(self.skip_reasons.items()))
+            line += f"\n[dim]skipped: {reasons}[/]"
+        if self.failures:
+            line += "\n[bold red]failed:[/]"
+            for result in self.failures:
+                line += f"\n  {escape(one_line(result.message))}"
+        return line
+
+
+class _RateColumn(ProgressColumn):
+    """Images per second, from Rich's own speed estimate."""
+
+    def render(self, task: Any) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} img/s" if speed else "- img/s", style="progress.data.speed")
+
+
+def json_entry(result: Any) -> dict[str, Any]:
+    def size_of(path: Any) -> int | None:
+        try:
+            return path.stat().st_size if path is not None else None
+        except OSError:
+            return None
+
+    return {
+        "index": result.index,
+        "input": str(result.source),
+        "output": None if result.target is None else str(result.target),
+        "status": result.status,
+        "reason": result.reason or None,
+        "input_size": list(result.input_size) if result.input_size else None,
+        "output_size": list(result.output_size) if result.output_size else None,
+        "input_bytes": size_of(result.source),
+        "output_bytes": size_of(result.target) if result.ok else None,
+        "seconds": round(result.seconds, 4),
+    }
+
+
+def print_done(result: Any, options: Any) -> None:
+    (w, h), (ow, oh) = result.input_size, result.output_size
+    common.stderr.print(
+        f"[green]✓[/] {escape(one_line(str(result.source)))} [dim]({w}x{h})[/] → "
+        f"[bold]{escape(one_line(str(result.target)))}[/] [dim]({ow}x{oh})[/]  "
+        f"{' then '.join(k.name for k in options.kernels)}, {options.padding}, "
+        f"{result.seconds * 1000:.0f} ms"
+        f"{_values(result)}",
+        soft_wrap=True,
+    )
+
+
+def _values(result: Any) -> str:
+    """The raw result's range and how much clipping changed, when known."""
+    if getattr(result, "raw_range", None) is None:
+        return ""
+    low, high = result.raw_range
+    clipped = f", {result.clipped:.1%} clipped" if result.clipped else ""
+    return f"  [dim]values {low:.4g}..{high:.4g}{clipped}[/]"
