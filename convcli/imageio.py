@@ -14,7 +14,6 @@ import errno
 import logging
 import os
 import re
-import secrets
 import stat
 import warnings as pywarnings
 import zlib
@@ -577,7 +576,7 @@ def _create_temp(target: Path) -> tuple[int, Path]:
     flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     stem = temporary_stem(target.name)  # a long name must not exceed NAME_MAX
     for _ in range(100):
-        tmp = target.with_name(f".{stem}.{secrets.token_hex(4)}.tmp")
+        tmp = target.with_name(f".{stem}.{_random_suffix()}.tmp")
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:
@@ -644,3 +643,8 @@ def _sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _random_suffix() -> str:
+    """Eight hex digits for a temporary name (``secrets`` costs start-up time)."""
+    return os.urandom(4).hex()

@@ -488,7 +488,7 @@ def test_progress_bar_shows_on_a_terminal_and_not_with_quiet(tmp_path, monkeypat
     from convcli.cli import common
 
     tree(tmp_path / "in", ["a.png", "b.png"])
-    monkeypatch.setattr(common, "stderr", Console(stderr=True, force_terminal=True, width=100))
+    monkeypatch.setattr(common, "_console", Console(stderr=True, force_terminal=True, width=100))
     shown = apply("-k", "blur", "-j", "1", tmp_path / "in", tmp_path / "o1")
     assert shown.exit_code == 0
     assert "filtering" in shown.stderr and "/2" in shown.stderr

@@ -253,3 +253,26 @@ def test_kernel_is_required(tmp_path, rgb_jpeg):
     result = run("apply", rgb_jpeg, tmp_path / "o.png")
     assert result.exit_code == 2
     assert "Missing option '-k' / '--kernel'" in result.stderr
+
+
+def test_the_core_never_imports_click_or_rich():
+    code = (
+        "import sys, convcli, convcli.batch, convcli.imageio, convcli.pipeline, convcli.visuals\n"
+        "print(sorted(m for m in ('click', 'rich') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_quiet_apply_never_loads_rich(tmp_path, rgb_jpeg):
+    code = (
+        "import sys; from convcli.cli import cli\n"
+        "try: cli.main(sys.argv[1:], standalone_mode=False)\n"
+        "finally: print('rich' in sys.modules, file=sys.stderr)"
+    )
+    args = ["apply", "-q", "-k", "sharpen", str(rgb_jpeg), str(tmp_path / "o.png")]
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "False"
+    assert (tmp_path / "o.png").is_file()

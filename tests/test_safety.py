@@ -69,7 +69,7 @@ def test_temp_file_is_created_exclusively_beside_the_target(tmp_path, monkeypatc
 
 def test_a_taken_temp_name_is_never_reused(tmp_path, monkeypatch):
     names = iter(["aaaaaaaa", "aaaaaaaa", "bbbbbbbb"])
-    monkeypatch.setattr(imageio_module.secrets, "token_hex", lambda n: next(names))
+    monkeypatch.setattr(imageio_module, "_random_suffix", lambda: next(names))
     (tmp_path / ".o.png.aaaaaaaa.tmp").write_bytes(b"someone else's")
     save_image(np.zeros((2, 2)), tmp_path / "o.png")
     assert (tmp_path / ".o.png.aaaaaaaa.tmp").read_bytes() == b"someone else's"

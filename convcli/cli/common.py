@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from ..errors import one_line
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-# Progress, status, warnings and errors; stdout is kept for results (--json).
-# Read as ``common.stderr`` so tests can swap in a terminal console.
-stderr = Console(stderr=True, highlight=False)
-
 debug = False  # set by --debug: show the traceback behind each error
+
+_console: Console | None = None
+
+
+def stderr() -> Console:
+    """Progress, status, warnings and errors; stdout is kept for results (--json).
+
+    Made on first use: Rich costs ~30 ms of start-up that `apply -q` never needs.
+    """
+    global _console
+    if _console is None:
+        from rich.console import Console
+
+        _console = Console(stderr=True, highlight=False)
+    return _console
 
 
 def say(kind: str, message: str) -> None:
     """One ``convcli: <kind>: <message>`` line on stderr, never read as markup."""
-    stderr.print(
+    stderr().print(
         f"convcli: {kind}: {one_line(message)}", markup=False, highlight=False, soft_wrap=True
     )

@@ -151,7 +151,7 @@ def gallery(
     finally:
         for note in notes:
             common.say("warning", f"{image}: {note}")
-    common.stderr.print(
+    common.stderr().print(
         f"[green]✓[/] {escape(one_line(str(output)))} "
         f"[dim]({sheet.image.shape[1]}x{sheet.image.shape[0]})[/]: "
         f"{escape(one_line(str(image)))} and "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from typing import Any
@@ -9,17 +10,26 @@ from typing import Any
 import click
 
 from . import common
-from .apply import apply
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
-from .gallery import gallery
-from .kernel_view import kernels
+
+# Each command's module is imported only when that command runs (or --help
+# lists them): `apply` need not pay for the kernel grids or the gallery.
+_COMMANDS = {"apply": ".apply", "gallery": ".gallery", "kernels": ".kernel_view"}
 
 
 class _Group(click.Group):
-    """Ctrl-C while a command parses its options or runs: one line, exit 130.
+    """Commands loaded on demand; Ctrl-C while one parses or runs: one line, exit 130.
 
     Click would print "Aborted!" and exit 1. (``apply`` handles Ctrl-C during
     a batch itself, to print its summary first.)"""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in _COMMANDS:
+            return None
+        return getattr(importlib.import_module(_COMMANDS[name], __package__), name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -83,10 +93,6 @@ def cli(debug: bool) -> None:
         import logging
 
         logging.basicConfig(format="convcli: debug: %(name)s: %(message)s", stream=sys.stderr)
-
-
-for _command in (apply, gallery, kernels):
-    cli.add_command(_command)
 
 
 def main() -> None:

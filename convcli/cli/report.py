@@ -6,22 +6,13 @@ import json
 import sys
 import time
 import traceback
-from typing import Any
-
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from ..errors import one_line
 from . import common
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 class BatchReport:
@@ -50,19 +41,8 @@ class BatchReport:
             head = json.dumps({"options": self.settings})[:-1]
             sys.stdout.write(head + ', "files": [')
             sys.stdout.flush()
-        if not self.quiet and self.total > 1 and common.stderr.is_terminal:
-            self.progress = Progress(
-                TextColumn("[progress.description]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                _RateColumn(),
-                TimeElapsedColumn(),
-                TextColumn("eta"),
-                TimeRemainingColumn(),
-                TextColumn("{task.fields[current]}", style="dim"),
-                console=common.stderr,
-                transient=True,
-            )
+        if not self.quiet and self.total > 1 and common.stderr().is_terminal:
+            self.progress = _progress_bar()
             self.progress.start()
             self.task = self.progress.add_task("filtering", total=self.total, current="")
         return self
@@ -137,7 +117,7 @@ class BatchReport:
             return
         if self.total == 0 or (self.total == 1 and self.counts["failed"] and not self.aborted):
             return  # the error line says it all
-        common.stderr.print(self._summary(seconds, done, rate), soft_wrap=True)
+        common.stderr().print(self._summary(seconds, done, rate), soft_wrap=True)
 
     def _summary(self, seconds: float, done: int, rate: float) -> Any:
         c = self.counts
@@ -155,16 +135,45 @@ class BatchReport:
         if self.failures:
             line += "\n[bold red]failed:[/]"
             for result in self.failures:
-                line += f"\n  {escape(one_line(result.message))}"
+                line += f"\n  {_escape(one_line(result.message))}"
         return line
 
 
-class _RateColumn(ProgressColumn):
-    """Images per second, from Rich's own speed estimate."""
+def _progress_bar() -> Progress:
+    """done/total, images/s, elapsed, remaining, current file; gone when finished.
 
-    def render(self, task: Any) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:.1f} img/s" if speed else "- img/s", style="progress.data.speed")
+    Rich's progress module is imported here, only for a batch on a terminal.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        """Images per second, from Rich's own speed estimate."""
+
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:.1f} img/s" if speed else "- img/s", style="progress.data.speed")
+
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[current]}", style="dim"),
+        console=common.stderr(),
+        transient=True,
+    )
 
 
 def json_entry(result: Any) -> dict[str, Any]:
@@ -190,9 +199,9 @@ def json_entry(result: Any) -> dict[str, Any]:
 
 def print_done(result: Any, options: Any) -> None:
     (w, h), (ow, oh) = result.input_size, result.output_size
-    common.stderr.print(
-        f"[green]✓[/] {escape(one_line(str(result.source)))} [dim]({w}x{h})[/] → "
-        f"[bold]{escape(one_line(str(result.target)))}[/] [dim]({ow}x{oh})[/]  "
+    common.stderr().print(
+        f"[green]✓[/] {_escape(one_line(str(result.source)))} [dim]({w}x{h})[/] → "
+        f"[bold]{_escape(one_line(str(result.target)))}[/] [dim]({ow}x{oh})[/]  "
         f"{' then '.join(k.name for k in options.kernels)}, {options.padding}, "
         f"{result.seconds * 1000:.0f} ms"
         f"{_values(result)}",
@@ -207,3 +216,10 @@ def _values(result: Any) -> str:
     low, high = result.raw_range
     clipped = f", {result.clipped:.1%} clipped" if result.clipped else ""
     return f"  [dim]values {low:.4g}..{high:.4g}{clipped}[/]"
+
+
+def _escape(text: str) -> str:
+    """A path or message shown inside Rich markup, never read as markup."""
+    from rich.markup import escape
+
+    return escape(text)
