@@ -7,13 +7,21 @@ from pathlib import Path
 
 import click
 
-from ..engine import BORDERS, PADDINGS
 from ..errors import ConvcliError, KernelError
 from ..kernels import Kernel, prepare
 from ..limits import MAX_PIXELS, MAX_PIXELS_CEILING
 from . import common
 from .common import EXIT_FAILED, EXIT_INTERRUPTED
-from .params import Background, KernelSpec, Number, Size
+from .params import (
+    Background,
+    KernelSpec,
+    Number,
+    border_option,
+    color_option,
+    padding_option,
+    range_option,
+    size_option,
+)
 from .report import BatchReport
 
 
@@ -29,38 +37,18 @@ from .report import BatchReport
     "(.txt .csv .mat .json .npy) or an inline matrix ('0,-1,0; -1,5,-1; 0,-1,0'). "
     "Repeat to apply several in order; see 'convcli kernels'.",
 )
-@click.option(
-    "-p",
-    "--padding",
-    type=click.Choice(PADDINGS, case_sensitive=False),
-    default="valid",
-    show_default=True,
-    help="valid: no padding, output shrinks by k-1. same: pad, output keeps the size. "
+@padding_option(
+    "valid",
+    "valid: no padding, output shrinks by k-1. same: pad, output keeps the size. "
     "full: pad k-1, output grows by k-1.",
 )
-@click.option(
-    "-b",
-    "--border",
-    type=click.Choice(BORDERS, case_sensitive=False),
-    default="zero",
-    show_default=True,
-    help="What lies outside the image for same/full padding (numpy.pad's names).",
-)
+@border_option("What lies outside the image for same/full padding (numpy.pad's names).")
 @click.option("--normalize", is_flag=True, help="Divide each kernel by the sum of its weights.")
 @click.option("--flip", is_flag=True, help="Rotate each kernel 180° (a true convolution).")
 @click.option("--scale", type=Number(nonzero=True), default=1.0, help="Divide the result by X.")
 @click.option("--offset", type=Number(), default=0.0, help="Add Y to the result, e.g. 128.")
-@click.option(
-    "--range",
-    "value_range",
-    type=click.Choice(("clip", "abs", "rescale"), case_sensitive=False),
-    default="clip",
-    show_default=True,
-    help="How results become 0..255: clip, abs (magnitude, then clip), rescale (min..max).",
-)
-@click.option(
-    "--color", "--colour", "color", is_flag=True, help="Filter R, G, B separately; keep alpha."
-)
+@range_option("How results become 0..255: clip, abs (magnitude, then clip), rescale (min..max).")
+@color_option("Filter R, G, B separately; keep alpha.")
 @click.option(
     "--depth",
     type=click.Choice(("8", "16")),
@@ -68,14 +56,7 @@ from .report import BatchReport
     show_default=True,
     help="Bits per sample of PNG/TIFF output (16: grayscale).",
 )
-@click.option(
-    "-s",
-    "--size",
-    type=Size(),
-    default=None,
-    metavar="WxH",
-    help="Resize (after grayscale) to WxH, or N for NxN, e.g. 224. Default: keep the size.",
-)
+@size_option("Resize (after grayscale) to WxH, or N for NxN, e.g. 224. Default: keep the size.")
 @click.option(
     "--max-pixels",
     type=click.IntRange(1, MAX_PIXELS_CEILING),

@@ -9,12 +9,18 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from ..engine import BORDERS, PADDINGS
 from ..errors import one_line
 from ..kernels import KERNELS, Kernel
 from . import common
 from .common import EXIT_FAILED
-from .params import KernelSpec, Size
+from .params import (
+    KernelSpec,
+    border_option,
+    color_option,
+    padding_option,
+    range_option,
+    size_option,
+)
 
 _TILE = 512  # gallery tiles fit in this square unless --size says otherwise
 
@@ -37,45 +43,11 @@ def _fit(shape: tuple[int, ...], side: int) -> tuple[int, int]:
     multiple=True,
     help="A kernel to show (repeatable). Default: every built-in kernel.",
 )
-@click.option(
-    "-p",
-    "--padding",
-    type=click.Choice(PADDINGS, case_sensitive=False),
-    default="same",
-    show_default=True,
-    help="As for apply; 'same' keeps every tile the size of the original.",
-)
-@click.option(
-    "-b",
-    "--border",
-    type=click.Choice(BORDERS, case_sensitive=False),
-    default="zero",
-    show_default=True,
-    help="As for apply: what lies outside the image for same/full padding.",
-)
-@click.option(
-    "--range",
-    "value_range",
-    type=click.Choice(("clip", "abs", "rescale"), case_sensitive=False),
-    default="clip",
-    show_default=True,
-    help="As for apply, e.g. abs to see both signs of an edge kernel.",
-)
-@click.option(
-    "--color",
-    "--colour",
-    "color",
-    is_flag=True,
-    help="As for apply: filter R, G, B separately (tiles leave alpha out).",
-)
-@click.option(
-    "-s",
-    "--size",
-    type=Size(),
-    default=None,
-    metavar="WxH",
-    help=f"Resize first, as for apply. Default: fit within {_TILE}x{_TILE}, keeping the shape.",
-)
+@padding_option("same", "As for apply; 'same' keeps every tile the size of the original.")
+@border_option("As for apply: what lies outside the image for same/full padding.")
+@range_option("As for apply, e.g. abs to see both signs of an edge kernel.")
+@color_option("As for apply: filter R, G, B separately (tiles leave alpha out).")
+@size_option(f"Resize first, as for apply. Default: fit within {_TILE}x{_TILE}, keeping the shape.")
 @click.option(
     "-c",
     "--columns",

@@ -1,15 +1,62 @@
-"""Option types: Click validates here, so a bad command line exits 2 untouched."""
+"""Option types and the options commands share: Click validates here, so a bad
+command line exits 2 before any file is touched."""
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 import click
 
+from ..engine import BORDERS, PADDINGS
 from ..errors import KernelError
 from ..kernels import MAX_VALUE, Kernel, parse_kernel, parse_number
+from ..pipeline import RANGES
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def padding_option(default: str, help: str) -> Decorator:
+    return click.option(
+        "-p",
+        "--padding",
+        type=click.Choice(PADDINGS, case_sensitive=False),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+def border_option(help: str) -> Decorator:
+    return click.option(
+        "-b",
+        "--border",
+        type=click.Choice(BORDERS, case_sensitive=False),
+        default="zero",
+        show_default=True,
+        help=help,
+    )
+
+
+def range_option(help: str) -> Decorator:
+    return click.option(
+        "--range",
+        "value_range",
+        type=click.Choice(RANGES, case_sensitive=False),
+        default="clip",
+        show_default=True,
+        help=help,
+    )
+
+
+def color_option(help: str) -> Decorator:
+    return click.option("--color", "--colour", "color", is_flag=True, help=help)
+
+
+def size_option(help: str) -> Decorator:
+    return click.option("-s", "--size", type=Size(), default=None, metavar="WxH", help=help)
 
 
 class KernelSpec(click.ParamType):
