@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint format bench samples gallery clean
+.PHONY: demo test lint format bench fuzz huge samples gallery clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,8 @@ demo: $(VENV)/.installed
 	$(BIN)/convcli apply -k blur -p same --name '{stem}-{kernel}-{padding}.png' sample_images out/
 	$(BIN)/convcli apply -k outline -p same --size 224 --name '{stem}-{kernel}-224.png' sample_images out/
 	$(BIN)/convcli apply -k sobel-x -p valid --json --name '{stem}-{kernel}-{padding}.png' 'sample_images/*.png' out/ > out/sobel-x.json
-	@echo "Outputs written to out/ (and a --json report in out/sobel-x.json)"
+	@echo "Outputs written to out/ (and a --json report in out/sobel-x.json):"
+	@ls out
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
