@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from convcli import KERNELS
+from convcli import KERNELS, convolve, load_image
 from convcli.batch import (
     Job,
     PlanError,
@@ -453,6 +453,12 @@ def test_json_is_one_document_on_stdout(tmp_path):
     assert a["input_size"] == a["output_size"] == [24, 16]
     assert a["output_bytes"] == (out / "a.png").stat().st_size
     assert a["seconds"] >= 0
+    raw = convolve(
+        load_image(tmp_path / "in" / "a.png"), KERNELS["sharpen"].weights, padding="same"
+    )
+    assert (a["raw_min"], a["raw_max"]) == (raw.min(), raw.max())
+    assert a["clipped"] == pytest.approx(((np.rint(raw) < 0) | (np.rint(raw) > 255)).mean())
+    assert by_input["bad.png"]["raw_min"] is by_input["bad.png"]["clipped"] is None
     assert by_input["bad.png"]["reason"] == NOT_IMAGE
     assert by_input["n.txt"]["reason"] == "not an image file"
     summary = doc["summary"]

@@ -194,6 +194,10 @@ def json_entry(result: Any) -> dict[str, Any]:
         "input_bytes": size_of(result.source),
         "output_bytes": size_of(result.target) if result.ok else None,
         "seconds": round(result.seconds, 4),
+        # The float result before clipping, and the share of pixels clipping changed.
+        "raw_min": result.raw_range[0] if result.raw_range else None,
+        "raw_max": result.raw_range[1] if result.raw_range else None,
+        "clipped": result.clipped,
     }
 
 
