@@ -15,6 +15,8 @@ from convcli import KERNELS, convolve, load_image
 from convcli.cli import cli
 from convcli.imageio import to_uint8
 
+from .helpers import modules_loaded, run_convcli
+
 
 def run(*args: str):
     return CliRunner().invoke(cli, [str(a) for a in args])
@@ -205,29 +207,17 @@ def test_version_comes_from_package_metadata():
 # --- a real process ---------------------------------------------------------------
 
 
-def _subprocess(*args, **kwargs):
-    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "convcli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        **kwargs,
-    )
-
-
 def test_subprocess_apply_and_exit_codes(tmp_path, rgb_jpeg):
     out = tmp_path / "o.png"
-    done = _subprocess("apply", "-k", "emboss", "-p", "same", rgb_jpeg, out)
+    done = run_convcli("apply", "-k", "emboss", "-p", "same", rgb_jpeg, out)
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     assert read_png(out).size == (40, 30)
-    again = _subprocess("apply", "-k", "sharpen", rgb_jpeg, out)
+    again = run_convcli("apply", "-k", "sharpen", rgb_jpeg, out)
     assert again.returncode == 1
     assert again.stderr.startswith("convcli: error: ")
     assert "Traceback" not in again.stderr
-    usage = _subprocess("apply", "-k", "nope", rgb_jpeg, out)
+    usage = run_convcli("apply", "-k", "nope", rgb_jpeg, out)
     assert usage.returncode == 2
 
 
@@ -239,14 +229,8 @@ def test_console_script_is_installed():
 
 
 def test_help_and_kernels_do_not_import_pillow():
-    code = (
-        "import sys; from convcli.cli import cli\n"
-        "try: cli.main(['kernels'], standalone_mode=False)\n"
-        "finally: print('PIL' in sys.modules, file=sys.stderr)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.strip() == "False"
+    assert modules_loaded(["PIL"], run=["kernels"]) == []
+    assert modules_loaded(["PIL"], run=["--help"]) == []
 
 
 def test_kernel_is_required(tmp_path, rgb_jpeg):
@@ -256,25 +240,13 @@ def test_kernel_is_required(tmp_path, rgb_jpeg):
 
 
 def test_the_core_never_imports_click_or_rich():
-    code = (
-        "import sys, convcli, convcli.batch, convcli.imageio, convcli.pipeline, convcli.visuals\n"
-        "print(sorted(m for m in ('click', 'rich') if m in sys.modules))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    core = ["convcli", "convcli.batch", "convcli.imageio", "convcli.pipeline", "convcli.visuals"]
+    assert modules_loaded(["click", "rich"], imports=core) == []
 
 
 def test_a_quiet_apply_never_loads_rich(tmp_path, rgb_jpeg):
-    code = (
-        "import sys; from convcli.cli import cli\n"
-        "try: cli.main(sys.argv[1:], standalone_mode=False)\n"
-        "finally: print('rich' in sys.modules, file=sys.stderr)"
-    )
-    args = ["apply", "-q", "-k", "sharpen", str(rgb_jpeg), str(tmp_path / "o.png")]
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.strip() == "False"
+    args = ["apply", "-q", "-k", "sharpen", rgb_jpeg, tmp_path / "o.png"]
+    assert modules_loaded(["rich"], run=args) == []
     assert (tmp_path / "o.png").is_file()
 
 

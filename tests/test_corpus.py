@@ -8,8 +8,6 @@ temporary file, and the corpus itself untouched.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 from click.testing import CliRunner
@@ -18,6 +16,7 @@ from PIL import Image
 from convcli import ImageReadError, load_image
 from convcli.cli import cli
 
+from .helpers import run_convcli
 from .make_corpus import CASES, build
 
 POSIX = hasattr(os, "mkfifo")
@@ -99,21 +98,10 @@ def test_every_corpus_case_is_checked_through_the_loader(corpus):
                 assert caught.value.reason == case.reason, case.name
 
 
-def _subprocess(*args, timeout=60):
-    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "convcli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
-
-
 @pytest.mark.skipif(not POSIX, reason="needs FIFOs")
 def test_a_fifo_is_refused_without_hanging(corpus, tmp_path):
     fifo = corpus / "fifo.png"
-    done = _subprocess("apply", "-k", "blur", fifo, tmp_path / "o.png", timeout=30)
+    done = run_convcli("apply", "-k", "blur", fifo, tmp_path / "o.png", timeout=30)
     assert done.returncode == 1
     assert done.stderr == f"convcli: error: {fifo}: {BY_NAME['fifo.png'].reason}\n"
     assert _listing(tmp_path) == []
@@ -122,7 +110,7 @@ def test_a_fifo_is_refused_without_hanging(corpus, tmp_path):
 def test_hostile_files_in_one_real_run(corpus, tmp_path):
     """Exit 1, one line per bad file, the good files still written, no traceback."""
     names = ["eps-named.png", "header-only-bomb.png", "bad-data-crc.png", "rgb.jpg", "text.png"]
-    done = _subprocess("apply", "-q", "-k", "sharpen", *(corpus / n for n in names), tmp_path)
+    done = run_convcli("apply", "-q", "-k", "sharpen", *(corpus / n for n in names), tmp_path)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         f"convcli: error: {corpus / n}: {BY_NAME[n].reason}" for n in names if n != "rgb.jpg"
@@ -135,7 +123,7 @@ def test_usage_errors_come_before_any_input_is_opened(corpus, tmp_path):
     out = tmp_path / "new-folder"
     inputs = [corpus / "rgb.jpg", corpus / "fifo.png"] if POSIX else [corpus / "rgb.jpg"]
     for bad in (["-k", "nope"], ["-k", "blur", "--max-pixels", "0"], ["-k", "blur", "-s", "20000"]):
-        done = _subprocess("apply", *bad, *inputs, out, timeout=30)
+        done = run_convcli("apply", *bad, *inputs, out, timeout=30)
         assert done.returncode == 2, done.stderr
         assert "Traceback" not in done.stderr
         assert not out.exists()
@@ -160,7 +148,7 @@ def test_the_whole_corpus_as_one_folder(corpus, tmp_path):
     """
     out = tmp_path / "out"
     name = "{stem}.{ext}.png"
-    done = _subprocess("apply", "-q", "-k", "blur", "-p", "same", "--name", name, corpus, out)
+    done = run_convcli("apply", "-q", "-k", "blur", "-p", "same", "--name", name, corpus, out)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     lines = done.stderr.splitlines()
@@ -229,6 +217,6 @@ def test_bad_kernels_are_usage_errors_before_any_input_is_opened(corpus, tmp_pat
 
 @pytest.mark.skipif(not POSIX, reason="needs FIFOs")
 def test_a_bad_kernel_with_a_fifo_input_exits_2_without_hanging(corpus, tmp_path):
-    done = _subprocess("apply", "-k", "nan, 1", corpus / "fifo.png", tmp_path / "o", timeout=30)
+    done = run_convcli("apply", "-k", "nan, 1", corpus / "fifo.png", tmp_path / "o", timeout=30)
     assert done.returncode == 2
     assert _listing(tmp_path) == []

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,6 +13,8 @@ from convcli import KERNELS, convolve, load_image
 from convcli.cli import cli
 from convcli.imageio import png_settings, save_image, to_uint8
 from convcli.pipeline import Options, fused_8bit, process
+
+from .helpers import modules_loaded
 
 
 def photo(height: int = 120, width: int = 160, seed: int = 0) -> np.ndarray:
@@ -157,15 +157,6 @@ def test_jpeg_draft_grayscale_is_not_pixel_identical_so_the_loader_decodes_fully
 
 def test_apply_imports_nothing_heavy(tmp_path, rgb_jpeg):
     """A run loads numpy and Pillow, never scipy, torch, OpenCV or numpy.ma."""
-    code = (
-        "import sys; from convcli.cli import main\n"
-        f"sys.argv = ['convcli', 'apply', '-q', '-k', 'sharpen', {str(rgb_jpeg)!r}, "
-        f"{str(tmp_path / 'o.png')!r}]\n"
-        "try: main()\n"
-        "except SystemExit as exit: assert not exit.code, exit.code\n"
-        "heavy = ['scipy', 'torch', 'cv2', 'matplotlib', 'numpy.ma', 'importlib.metadata']\n"
-        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.strip() == "[]"
+    heavy = ["scipy", "torch", "cv2", "matplotlib", "numpy.ma", "importlib.metadata"]
+    args = ["apply", "-q", "-k", "sharpen", rgb_jpeg, tmp_path / "o.png"]
+    assert modules_loaded(heavy, run=args) == []
