@@ -61,6 +61,7 @@ class Options:
     color: bool = False  # filter R, G and B separately, keep alpha
     depth: int = 8  # bits per sample of PNG/TIFF outputs (16: grayscale only)
     png_compression: int | None = None  # zlib level 0-9; None: zlib's fast RLE strategy
+    threads: int | None = None  # engine threads per image; None: the engine decides by size
 
     @property
     def kernels(self) -> tuple[Kernel, ...]:
@@ -196,6 +197,7 @@ def _filter_fused(
         padding=options.padding,
         border=options.border,
         stats=stats,
+        threads=options.threads,
     )
     return out, out.shape, stats.minimum, stats.maximum, stats.clipped / stats.pixels
 
@@ -215,7 +217,13 @@ def filter_image(image: np.ndarray, options: Options, source: Path | None = None
     result = image
     for step, kernel in enumerate(options.kernels):
         _check_fits(result.shape, kernel, options, step, source)
-        result = convolve(result, kernel.weights, padding=options.padding, border=options.border)
+        result = convolve(
+            result,
+            kernel.weights,
+            padding=options.padding,
+            border=options.border,
+            threads=options.threads,
+        )
         if kernel.scale != 1:
             result /= kernel.scale
         if kernel.offset != 0:
