@@ -14,9 +14,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-# Development install (tests, lint); implies the runtime one.
+# Development install (tests, lint, and the Dask extra its tests run); implies the runtime one.
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
@@ -43,7 +43,7 @@ huge: $(VENV)/.installed-dev
 
 # Benchmark install: the reference engines (SciPy, OpenCV), never runtime dependencies.
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m pip install --quiet -e '.[bench,dask]'
 	touch $(VENV)/.installed $@
 
 # Not part of `make test`: minutes of timing, printed as tables of ratios.
