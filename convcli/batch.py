@@ -230,11 +230,13 @@ def plan(
         target = folder / _render(template, source, fields, index) if as_folder else destination
         jobs.append(Job(source, target, index))
     _check_collisions(jobs, template)
-    if options is not None and options.compare:
+    if options is not None and options.write.compare:
         _check_compare_collisions(jobs)
     runnable = []
     for job in jobs:
-        outcome = _settle(job, overwrite=bool(options and options.overwrite), skip=skip_existing)
+        outcome = _settle(
+            job, overwrite=bool(options and options.write.overwrite), skip=skip_existing
+        )
         if outcome is None:
             runnable.append(job)
         else:
@@ -749,10 +751,13 @@ def _written_since(job: Job, started: float, options: Options) -> bool:
     The writer renames complete files into place, so an output that exists
     is whole; it is ours if the plan saw no file there or it is newer than the
     run's start (``--overwrite``)."""
-    paths = [job.target, pipeline.compare_path(job.target)] if options.compare else [job.target]
+    paths = (
+        [job.target, pipeline.compare_path(job.target)] if options.write.compare else [job.target]
+    )
     try:
         return all(
-            p.is_file() and (not options.overwrite or p.stat().st_mtime >= started) for p in paths
+            p.is_file() and (not options.write.overwrite or p.stat().st_mtime >= started)
+            for p in paths
         )
     except OSError:
         return False

@@ -1,8 +1,10 @@
-"""One image through the pipeline: load -> filter -> save, as ``Options`` say.
+"""One image through the pipeline: read -> steps -> write, as :class:`Options` say.
 
-Each step is its own function so that options which change one step (colour,
-bit depth, output range, the engine's fused 8-bit path) change only that
-function. Raises :class:`ConvcliError` for anything a user can fix.
+Reading and writing are :mod:`convcli.imageio`'s; the steps
+(:mod:`convcli.steps`) run in order on floats, except where
+:func:`fused_8bit` (the one place that decides it) lets the engine go from
+8-bit pixels to 8-bit pixels in one pass. Raises :class:`ConvcliError` for
+anything a user can fix.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import ClipStats, convolve, convolve_uint8, output_shape
+from .engine import ClipStats, convolve, convolve_uint8
 from .errors import ImageShapeError, OutputError
-from .kernels import Kernel
-from .limits import MAX_PIXELS
+from .options import DEPTHS, RANGES, Options
+from .steps import Convolve, Step
 
 __all__ = [
     "DEPTHS",
@@ -35,53 +37,9 @@ __all__ = [
     "write_compare",
 ]
 
-RANGES = ("clip", "abs", "rescale")
-DEPTHS = (8, 16)
 # Output format by the destination's extension (no extension: PNG).
 OUTPUT_FORMATS = {"": "PNG", ".png": "PNG", ".npy": "NPY", ".tif": "TIFF", ".tiff": "TIFF",
                   ".webp": "WEBP"}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Options:
-    """Everything about *how* to filter, shared by all images of a run."""
-
-    kernel: Kernel
-    padding: str = "valid"
-    border: str = "zero"
-    size: tuple[int, int] | None = None  # (width, height)
-    overwrite: bool = False
-    compare: bool = False  # also write <stem>.compare.png, input beside result
-    max_pixels: int = MAX_PIXELS  # inputs declaring more pixels are refused unread
-    background: tuple[int, int, int] = (255, 255, 255)  # transparency is flattened over it
-    then: tuple[Kernel, ...] = ()  # more kernels, applied in order after ``kernel``
-    scale: float = 1.0  # the final result is divided by this ...
-    offset: float = 0.0  # ... and then this is added
-    output_range: str = "clip"  # clip | abs | rescale: how values become 0..255
-    color: bool = False  # filter R, G and B separately, keep alpha
-    depth: int = 8  # bits per sample of PNG/TIFF outputs (16: grayscale only)
-    png_compression: int | None = None  # zlib level 0-9; None: zlib's fast RLE strategy
-    threads: int | None = None  # engine threads per image; None: the engine decides by size
-
-    @property
-    def kernels(self) -> tuple[Kernel, ...]:
-        """Every kernel, in the order they are applied."""
-        return (self.kernel, *self.then)
-
-    @property
-    def plain(self) -> bool:
-        """True when the written pixels are just one kernel's sums, rounded and
-        clipped to 8-bit gray: the only case an integer-only fast path may serve.
-
-        The kernel's own ``scale``/``offset`` (from a .mat or .json file) count;
-        a ``.npy`` target still needs the float result, and the raw min/max and
-        clipped share in :class:`Outcome` can only come from floats.
-        """
-        return (
-            not self.then
-            and (self.kernel.scale, self.kernel.offset, self.scale, self.offset) == (1, 0, 1, 0)
-            and (self.output_range, self.color, self.depth) == ("clip", False, 8)
-        )
 
 
 @dataclass(frozen=True)
@@ -99,26 +57,24 @@ class Outcome:
 def process(source: Path, target: Path, options: Options) -> Outcome:
     from .imageio import load_image, save_image  # Pillow only when there is work
 
-    check_target(source, target, overwrite=options.overwrite)
-    if options.compare:
-        check_target(source, compare_path(target), overwrite=options.overwrite)
-    output_format(target, options)
+    write = options.write
+    check_target(source, target, overwrite=write.overwrite)
+    if write.compare:
+        check_target(source, compare_path(target), overwrite=write.overwrite)
+    fmt = output_format(target, options)
     notes: list[str] = []
+    read = options.read
     image = load_image(
         source,
-        options.size,
-        max_pixels=options.max_pixels,
-        background=options.background,
+        read.size,
+        max_pixels=read.max_pixels,
+        background=read.background,
         warnings=notes,
-        color=options.color,
-        wide=options.depth == 16,
+        color=read.color,
+        wide=write.depth == 16,
     )
     try:
         pixels, alpha = _split_alpha(image)
-        # A fused 8-bit engine path stands in for the float path only when
-        # ``options.plain`` and the target is not .npy (see fused_8bit);
-        # everything else needs floats (--range, colour, 16 bits, .npy).
-        fmt = output_format(target, options)
         if fused_8bit(pixels, options, fmt):
             out, shape, raw_min, raw_max, clipped = _filter_fused(pixels, options, source)
         else:
@@ -127,17 +83,17 @@ def process(source: Path, target: Path, options: Options) -> Outcome:
             if fmt == "NPY":
                 out, clipped = raw, 0.0  # the float result itself, nothing clipped
             else:
-                out, clipped = map_range(raw, options.output_range)
+                out, clipped = map_range(raw, write.output_range)
         if alpha is not None:
             out = np.dstack([out, carry_alpha(alpha, options)])
         save_image(
             out,
             target,
-            overwrite=options.overwrite,
-            depth=options.depth,
-            compression=options.png_compression,
+            overwrite=write.overwrite,
+            depth=write.depth,
+            compression=write.png_compression,
         )
-        if options.compare:
+        if write.compare:
             write_compare(pixels, out, target, options)
     except MemoryError:
         raise ImageShapeError("not enough memory to filter this image", source) from None
@@ -162,10 +118,10 @@ def output_format(target: Path, options: Options | None = None) -> str:
         raise OutputError(
             f"unknown output format {target.suffix!r}; use .png, .npy, .tif or .webp", target
         )
-    if options is not None and options.depth == 16 and fmt != "NPY":
+    if options is not None and options.write.depth == 16 and fmt != "NPY":
         if fmt == "WEBP":
             raise OutputError("WebP has no 16-bit format; use .png or .tif", target)
-        if options.color:
+        if options.read.color:
             raise OutputError(
                 "16-bit output is grayscale only (Pillow writes no 16-bit colour PNG/TIFF); "
                 "use .npy for colour at full precision",
@@ -177,11 +133,23 @@ def output_format(target: Path, options: Options | None = None) -> str:
 def fused_8bit(pixels: np.ndarray, options: Options, fmt: str = "PNG") -> bool:
     """Whether the engine's fused 8-bit path serves this image: the one place that decides.
 
-    Only for 8-bit grayscale input whose written pixels are one kernel's sums
-    rounded and clipped to 8 bits (:attr:`Options.plain`), not for ``.npy``
-    (which keeps the float result). Everything else takes the float path.
+    Only when the written pixels are one convolution's sums, rounded and
+    clipped to 8 bits: a single linear :class:`Convolve` step (no scale or
+    offset, from the options or a kernel file), ``--range clip``, 8-bit
+    output that is not ``.npy`` (which keeps the float result), and 8-bit
+    grayscale input. Everything else takes the float path.
     """
-    return options.plain and fmt != "NPY" and pixels.dtype == np.uint8 and pixels.ndim == 2
+    (step, *rest) = options.steps
+    return (
+        not rest
+        and isinstance(step, Convolve)
+        and step.linear
+        and (options.write.output_range, options.write.depth) == ("clip", 8)
+        and not options.read.color
+        and fmt != "NPY"
+        and pixels.dtype == np.uint8
+        and pixels.ndim == 2
+    )
 
 
 def _filter_fused(
@@ -189,13 +157,14 @@ def _filter_fused(
 ) -> tuple[np.ndarray, tuple[int, int], float, float, float]:
     """uint8 -> uint8 in cache-sized bands (no full-size float copy), with the
     report's figures: shape, unrounded min and max, share of pixels clipped."""
-    _check_fits(pixels.shape, options.kernel, options, 0, source)
+    (step,) = options.convolutions
+    _check_fits(pixels.shape, step, 0, source)
     stats = ClipStats()
     out = convolve_uint8(
         pixels,
-        options.kernel.weights,
-        padding=options.padding,
-        border=options.border,
+        step.kernel.weights,
+        padding=step.padding,
+        border=step.border,
         stats=stats,
         threads=options.threads,
     )
@@ -203,49 +172,33 @@ def _filter_fused(
 
 
 def filter_image(image: np.ndarray, options: Options, source: Path | None = None) -> np.ndarray:
-    """The float path: every kernel in order, then ``scale`` and ``offset``.
+    """The float path: every step in order, never rounded or clipped.
 
     ``image`` is ``(H, W)``, or ``(H, W, C)`` whose channels are filtered one
     by one. Kernels are chained in floating point with no rounding or clipping
     between them; each kernel's own ``scale``/``offset`` (from a kernel file)
-    applies to its step, ``options.scale``/``offset`` once at the end. The
-    result is never rounded: :func:`map_range` and the writer do that.
+    applies to its step, ``--scale``/``--offset`` (an :class:`Affine` step)
+    at the end. :func:`map_range` and the writer round.
     """
     if image.ndim == 3:
         channels = [filter_image(image[..., c], options, source) for c in range(image.shape[2])]
         return np.stack(channels, axis=-1)
     result = image
-    for step, kernel in enumerate(options.kernels):
-        _check_fits(result.shape, kernel, options, step, source)
-        result = convolve(
-            result,
-            kernel.weights,
-            padding=options.padding,
-            border=options.border,
-            threads=options.threads,
-        )
-        if kernel.scale != 1:
-            result /= kernel.scale
-        if kernel.offset != 0:
-            result += kernel.offset
-    if options.scale != 1:
-        result = result / options.scale
-    if options.offset != 0:
-        result = result + options.offset
+    for index, step in enumerate(options.steps):
+        _check_fits(result.shape, step, index, source)
+        result = step.apply(result, threads=options.threads)
     return result
 
 
-def _check_fits(
-    shape: tuple[int, ...], kernel: Kernel, options: Options, step: int, source: Path | None
-) -> None:
+def _check_fits(shape: tuple[int, ...], step: Step, index: int, source: Path | None) -> None:
     """The one shape check a user can trip over: nothing left after 'valid'."""
-    if min(output_shape(shape, kernel.shape, options.padding)) > 0:  # type: ignore[arg-type]
+    if min(step.output_shape(shape)) > 0 or not isinstance(step, Convolve):
         return
-    what = "image" if step == 0 else f"result of kernel {step}"
+    what = "image" if index == 0 else f"result of kernel {index}"
+    kh, kw = step.kernel.shape
     raise ImageShapeError(
-        f"{what} is {shape[1]}x{shape[0]}, smaller than the "
-        f"{kernel.shape[1]}x{kernel.shape[0]} kernel: 'valid' padding leaves "
-        "nothing (use --padding same)",
+        f"{what} is {shape[1]}x{shape[0]}, smaller than the {kw}x{kh} kernel: "
+        "'valid' padding leaves nothing (use --padding same)",
         source,
     )
 
@@ -293,11 +246,11 @@ def carry_alpha(alpha: np.ndarray, options: Options) -> np.ndarray:
     geometry is the engine's own and the values are copied, never blurred.
     """
     result = alpha
-    for kernel in options.kernels:
-        h, w = kernel.shape
+    for step in options.convolutions:
+        h, w = step.kernel.shape
         anchor = np.zeros((h, w))
         anchor[(h - 1) // 2, (w - 1) // 2] = 1
-        result = convolve(result, anchor, padding=options.padding, border=options.border)
+        result = convolve(result, anchor, padding=step.padding, border=step.border)
     return result
 
 
@@ -350,7 +303,7 @@ def write_compare(image: np.ndarray, result: np.ndarray, target: Path, options: 
     written = to_uint8(result[..., :3] if result.ndim == 3 else result)
     if image.dtype != np.uint8:  # a 16-bit input, loaded at full precision
         image = to_uint8(image)
-    steps = [result_offset(k.shape, options.padding) for k in options.kernels]
+    steps = [result_offset(s.kernel.shape, s.padding) for s in options.convolutions]
     offset = (sum(top for top, _ in steps), sum(left for _, left in steps))
     names = " then ".join(k.name for k in options.kernels)
     labels = (
@@ -359,4 +312,4 @@ def write_compare(image: np.ndarray, result: np.ndarray, target: Path, options: 
         f"{written.shape[1]}x{written.shape[0]}",
     )
     sheet = compare(image, written, labels=labels, offset=offset)
-    return save_sheet(sheet.image, compare_path(target), overwrite=options.overwrite)
+    return save_sheet(sheet.image, compare_path(target), overwrite=options.write.overwrite)

@@ -15,7 +15,7 @@ from convcli import BORDERS, KERNELS, convolve, load_image
 from convcli.cli import cli
 from convcli.imageio import to_uint8
 from convcli.kernels import parse_kernel, prepare
-from convcli.pipeline import Options, filter_image, map_range
+from convcli.pipeline import Options, filter_image, fused_8bit, map_range
 
 from .oracle import reference, tolerance
 
@@ -353,10 +353,10 @@ def test_output_choices_that_are_usage_errors(tmp_path, small, name, args, messa
 
 
 def test_filter_image_is_the_float_path():
-    options = Options(kernel=KERNELS["identity"], padding="same", scale=2, offset=1)
+    options = Options.build(KERNELS["identity"], padding="same", scale=2, offset=1)
     image = np.arange(12, dtype=np.uint8).reshape(3, 4)
     np.testing.assert_array_equal(filter_image(image, options), image / 2 + 1)
-    assert not options.plain and Options(kernel=KERNELS["blur"]).plain
+    assert not fused_8bit(image, options) and fused_8bit(image, Options.build(KERNELS["blur"]))
 
 
 def test_kernels_command_documents_parameters():
@@ -388,7 +388,7 @@ def test_flipped_chain_matches_the_oracle(kh, kw, padding, border, seed):
         )
         for k in (first, second)
     )
-    options = Options(kernel=chain[0], then=chain[1:], padding=padding, border=border, scale=2)
+    options = Options.build(chain[0], then=chain[1:], padding=padding, border=border, scale=2)
     got = filter_image(image, options)
     step = reference(image, first[::-1, ::-1], padding, border)
     expected = reference(step, second[::-1, ::-1], padding, border) / 2
@@ -471,4 +471,4 @@ def test_a_kernel_files_scale_and_offset_reach_the_png(tmp_path, small):
     assert run("apply", "-k", tmp_path / "k.mat", path, out).exit_code == 0
     expected = to_uint8(convolve(pixels, [[1, 0], [0, 1]]) / 2 + 10)
     np.testing.assert_array_equal(np.asarray(read(out)), expected)
-    assert not Options(kernel=parse_kernel(str(tmp_path / "k.mat"))).plain
+    assert not fused_8bit(pixels, Options.build(parse_kernel(str(tmp_path / "k.mat"))))

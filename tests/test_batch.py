@@ -33,7 +33,7 @@ from convcli.batch import (
 from convcli.cli import cli
 from convcli.pipeline import Options
 
-SHARPEN = Options(kernel=KERNELS["sharpen"], padding="same")
+SHARPEN = Options.build(KERNELS["sharpen"], padding="same")
 NOT_IMAGE = "not a supported image (PNG, JPEG, GIF, BMP, TIFF, WebP or PPM)"  # imageio's words
 
 
@@ -229,7 +229,7 @@ def test_existing_outputs_are_settled_in_the_plan(tmp_path):
     assert [
         r.status for r in plan([tmp_path / "in"], tmp_path / "out", skip_existing=True).settled
     ] == ["skipped"]
-    overwrite = Options(kernel=KERNELS["blur"], overwrite=True)
+    overwrite = Options.build(KERNELS["blur"], overwrite=True)
     assert len(plan([tmp_path / "in"], tmp_path / "out", overwrite).jobs) == 2
 
 

@@ -40,7 +40,7 @@ def test_working_set_is_a_small_multiple_of_the_image(tmp_path, mode, path):
     source = tmp_path / "in.png"
     image.save(source, compress_level=1)
     del image
-    options = Options(kernel=KERNELS["gaussian5"], padding="same", **PATHS[path])
+    options = Options.build(KERNELS["gaussian5"], padding="same", **PATHS[path])
     tracemalloc.start()
     try:
         process(source, tmp_path / "out.png", options)

@@ -33,7 +33,7 @@ def photo(height: int = 120, width: int = 160, seed: int = 0) -> np.ndarray:
 def test_fused_path_writes_what_the_float_path_writes_for_every_builtin(tmp_path, name, padding):
     source = tmp_path / "in.png"
     Image.fromarray(photo(), "L").save(source)
-    options = Options(kernel=KERNELS[name], padding=padding)
+    options = Options.build(KERNELS[name], padding=padding)
     image = load_image(source)
     assert fused_8bit(image, options)
     fused = process(source, tmp_path / "fused.png", options)
@@ -58,12 +58,12 @@ def test_fused_path_writes_what_the_float_path_writes_for_every_builtin(tmp_path
 )
 def test_any_pixel_option_takes_the_float_path(change):
     image = photo()
-    assert fused_8bit(image, Options(kernel=KERNELS["blur"]))
-    assert not fused_8bit(image, Options(kernel=KERNELS["blur"], **change))
+    assert fused_8bit(image, Options.build(KERNELS["blur"]))
+    assert not fused_8bit(image, Options.build(KERNELS["blur"], **change))
 
 
 def test_only_8_bit_gray_into_an_8_bit_image_is_fused():
-    options = Options(kernel=KERNELS["blur"], overwrite=True, png_compression=9)
+    options = Options.build(KERNELS["blur"], overwrite=True, png_compression=9)
     assert fused_8bit(photo(), options)
     assert not fused_8bit(photo(), options, "NPY")
     assert not fused_8bit(photo().astype(np.uint16), options)

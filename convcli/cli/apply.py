@@ -185,20 +185,20 @@ def apply(
             f"{size[0]}x{size[1]} is more than --max-pixels ({max_pixels:,})",
             param_hint="'-s' / '--size'",
         )
-    options = Options(
-        kernel=chain[0],
-        padding=padding.lower(),
-        size=size,
-        overwrite=overwrite,
-        max_pixels=max_pixels,
-        background=background,
-        compare=compare,
+    options = Options.build(
+        chain[0],
         then=chain[1:],
+        padding=padding.lower(),
         border=border.lower(),
         scale=scale,
         offset=offset,
-        output_range=value_range.lower(),
+        size=size,
+        max_pixels=max_pixels,
+        background=background,
         color=color,
+        overwrite=overwrite,
+        compare=compare,
+        output_range=value_range.lower(),
         depth=int(depth),
         png_compression=png_compression,
     )
@@ -224,11 +224,7 @@ def apply(
     pending = len(batch.jobs)
     workers = default_workers(pending) if jobs is None else max(1, min(jobs, pending))
     settings = {
-        "kernels": [k.name for k in chain],
-        "padding": options.padding,
-        "border": options.border,
-        "size": list(size) if size else None,
-        "overwrite": overwrite,
+        **options.describe(),
         "skip_existing": skip_existing,
         "recursive": recursive,
         "name": name,

@@ -108,7 +108,7 @@ def gallery(
         loaded = loaded[..., :3] if loaded.ndim == 3 else loaded  # alpha is not filtered
         panels = [Panel(loaded, f"{image.name}  {loaded.shape[1]}x{loaded.shape[0]}")]
         for kernel in chosen:
-            options = Options(kernel=kernel, padding=padding, border=border, size=size, color=color)
+            options = Options.build(kernel, padding=padding, border=border, size=size, color=color)
             raw = filter_image(loaded, options, image)
             result = to_uint8(map_range(raw, value_range)[0])  # what apply writes
             offset = result_offset(kernel.shape, padding)
