@@ -10,6 +10,7 @@ several bands, tiles and threads.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import tracemalloc
 
@@ -20,7 +21,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from convcli import KERNELS, engine
-from convcli.engine import BORDERS, PADDINGS, choose_strategy, convolve, convolve_uint8
+from convcli.cpus import usable_cpus
+from convcli.engine import BORDERS, PADDINGS, choose_strategy, convolve, convolve_uint8, cost
+from convcli.engine.bands import thread_count
+from convcli.engine.decompose import terms as separable_terms
 from convcli.imageio import to_uint8
 
 from .oracle import reference, tolerance
@@ -31,12 +35,12 @@ STRATEGIES = ("direct", "separable", "fft")
 @contextlib.contextmanager
 def tiny_bands():
     """A few rows per band and 16-point FFT tiles, restored afterwards."""
-    saved = engine._BAND_BYTES, engine._DIRECT_BAND_BYTES, engine._FFT_TILE
-    engine._BAND_BYTES, engine._DIRECT_BAND_BYTES, engine._FFT_TILE = 64, 64, 16
+    saved = cost.COSTS
+    cost.COSTS = dataclasses.replace(saved, band_bytes=64, direct_band_bytes=64, fft_tile=16)
     try:
         yield
     finally:
-        engine._BAND_BYTES, engine._DIRECT_BAND_BYTES, engine._FFT_TILE = saved
+        cost.COSTS = saved
 
 
 def fft_tolerance(image: np.ndarray, kernel: np.ndarray, dtype=np.float64) -> float:
@@ -216,19 +220,19 @@ def test_low_rank_kernels_are_split_into_terms():
     rank2 = np.outer(rng.normal(size=9), rng.normal(size=9)) + np.outer(
         rng.normal(size=9), rng.normal(size=9)
     )
-    terms = engine._separable_terms(rank2)
+    terms = separable_terms(rank2)
     assert terms is not None and len(terms) == 2
     np.testing.assert_allclose(sum(np.outer(c, r) for c, r in terms), rank2, atol=1e-12)
-    assert engine._separable_terms(rng.normal(size=(5, 5))) is None  # full rank: no gain
-    column, row = engine._separable_terms(KERNELS["blur"].weights)[0]
+    assert separable_terms(rng.normal(size=(5, 5))) is None  # full rank: no gain
+    column, row = separable_terms(KERNELS["blur"].weights)[0]
     assert np.outer(column, row).tolist() == KERNELS["blur"].weights.tolist()  # exact
 
 
 def test_fft_sizes_are_fast_and_large_enough():
-    assert [engine._next_fast(n) for n in (1, 7, 226, 254, 1000, 1025)] == [
+    assert [cost.next_fast(n) for n in (1, 7, 226, 254, 1000, 1025)] == [
         1, 8, 240, 256, 1000, 1080,
     ]  # fmt: skip
-    size, useful = engine._fft_tile(31, 4096)
+    size, useful = cost.fft_tile(31, 4096)
     assert size >= 4 * 30 and useful == size - 30
 
 
@@ -241,18 +245,12 @@ def test_invalid_strategy_and_threads(kwargs, message):
         convolve(np.zeros((4, 4)), np.ones((3, 3)), **kwargs)
 
 
-def _threads_in_a_worker(_: int) -> int:
-    return engine._thread_count(None, 1 << 24, 100)
-
-
-def test_a_multiprocessing_worker_stays_single_threaded():
-    import multiprocessing
-
-    assert engine._thread_count(None, 1 << 24, 100) >= 1
-    assert engine._thread_count(None, 100, 100) == 1  # small images
-    assert engine._thread_count(3, 100, 2) == 2  # never more threads than bands
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        assert pool.map(_threads_in_a_worker, [0]) == [1]
+def test_threads_are_explicit_with_a_size_default():
+    # No sniffing of multiprocessing: a worker process asks for threads=1 itself.
+    assert thread_count(None, 1 << 24, 100) == min(usable_cpus(), 100)
+    assert thread_count(None, 100, 100) == 1  # small images
+    assert thread_count(3, 100, 2) == 2  # never more threads than bands
+    assert thread_count(1, 1 << 24, 100) == 1
 
 
 # --- long separable kernels: 1-D passes as matrix products --------------------------
@@ -281,7 +279,7 @@ def test_long_separable_passes_are_matrix_products_matching_the_loop(
     kernel = np.outer(column, row)
     if min(engine.output_shape(image.shape, kernel.shape, padding)) <= 0:
         return
-    assert engine._uses_product(column) and engine._uses_product(row)
+    assert cost.uses_product(column) and cost.uses_product(row)
     assert choose_strategy(image.shape, kernel, padding) != "direct"
     with tiny_bands():
         got = convolve(

@@ -1,0 +1,33 @@
+"""The convolution engine: pure NumPy, arrays in, arrays out.
+
+- :mod:`.api`: ``convolve``, ``convolve_uint8``, ``sample_centres``, argument checks;
+- :mod:`.geometry`: ``Geometry``, the one place for pads, output shapes and band halos;
+- :mod:`.cost`: ``CostModel`` (every tuning constant) and ``choose_strategy``;
+- :mod:`.decompose`: the one separability rule (``separate``, ``terms``);
+- :mod:`.direct`, :mod:`.separable`, :mod:`.fft`: the strategies;
+- :mod:`.reader`, :mod:`.bands`, :mod:`.sinks`: the band runner, from a padded
+  reader (array or memmap) through a strategy to a sink, on explicit threads.
+"""
+
+from __future__ import annotations
+
+from .api import ClipStats, convolve, convolve_uint8, sample_centres
+from .cost import COSTS, STRATEGIES, CostModel, choose_strategy
+from .geometry import PADDINGS, Geometry, output_shape, pad_widths
+from .reader import BORDERS
+
+__all__ = [
+    "BORDERS",
+    "COSTS",
+    "PADDINGS",
+    "STRATEGIES",
+    "ClipStats",
+    "CostModel",
+    "Geometry",
+    "choose_strategy",
+    "convolve",
+    "convolve_uint8",
+    "output_shape",
+    "pad_widths",
+    "sample_centres",
+]

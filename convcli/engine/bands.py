@@ -1,0 +1,82 @@
+"""The band runner: a strategy over row bands, from a reader to a sink, on threads.
+
+A band of output rows needs only the padded rows under it plus the kernel's
+halo (:meth:`Geometry.input_rows`), built on the fly by the reader into a
+buffer that stays in the CPU cache, so each pixel is read from memory once
+and written once. Bands are dealt out to threads round-robin (NumPy releases
+the GIL in its array loops); each thread has its own scratch buffers, and the
+sink receives finished bands in any order.
+
+The thread count is explicit: ``threads=None`` means one thread for small
+outputs (``CostModel.thread_min_pixels``) and :func:`convcli.cpus.usable_cpus`
+otherwise. A caller that already runs one image per core (the batch runner's
+worker processes) passes ``threads=1``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..cpus import usable_cpus
+from . import cost
+from .base import Strategy, buffer
+from .geometry import Geometry
+from .reader import Reader
+from .sinks import Sink
+
+__all__ = ["run_bands", "thread_count"]
+
+
+def thread_count(threads: int | None, pixels: int, bands: int) -> int:
+    """Threads to use: ``threads`` (default by size, see above), never more than ``bands``.
+
+    >>> thread_count(None, 100, 10), thread_count(4, 10**8, 3)
+    (1, 3)
+    """
+    if threads is None:
+        threads = 1 if pixels < cost.current().thread_min_pixels else usable_cpus()
+    return max(1, min(threads, bands))
+
+
+def run_bands(
+    reader: Reader,
+    strategy: Strategy,
+    geometry: Geometry,
+    out_shape: tuple[int, int],
+    sink: Sink,
+    threads: int | None,
+    dtype: np.dtype,
+) -> None:
+    """Compute every output row with ``strategy``, reading ``reader``, writing ``sink``.
+
+    ``dtype`` is the working dtype of the bands a sink receives.
+    """
+    if not geometry.unit:
+        raise ValueError(
+            f"stride {geometry.stride} and dilation {geometry.dilation}: the engine "
+            "supports only stride 1 and dilation 1 so far"
+        )
+    oh, ow = out_shape
+    rows = strategy.band_rows(reader.shape[1], ow)
+    bands = [(r0, min(r0 + rows, oh)) for r0 in range(0, oh, rows)]
+    workers = thread_count(threads, oh * ow, len(bands))
+
+    def work(chunk: list[tuple[int, int]]) -> None:
+        scratch: dict[str, np.ndarray] = {}
+        for r0, r1 in chunk:
+            src = reader.rows(*geometry.input_rows(r0, r1), scratch)
+            dst = sink.view(r0, r1)
+            if dst is None:
+                dst = buffer(scratch, "dst", (r1 - r0, ow), dtype)
+            strategy.band(src, dst, scratch)
+            sink.write(r0, dst)
+
+    if workers == 1:
+        work(bands)
+        return
+    from concurrent.futures import ThreadPoolExecutor  # only large images pay the import
+
+    chunks = [bands[i::workers] for i in range(workers)]
+    with ThreadPoolExecutor(workers) as pool:
+        for future in [pool.submit(work, chunk) for chunk in chunks]:
+            future.result()

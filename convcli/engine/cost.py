@@ -1,0 +1,148 @@
+"""The cost model: which strategy is cheapest for a kernel and an output size.
+
+Costs are counted in *passes*: one vectorised operation over a cache-resident
+band, per output pixel. Every tuning constant lives in one :class:`CostModel`
+(measured on a 2-core AMD EPYC with 1 MiB of L2 per core; see README
+"Performance"); the strategies and the band runner read the same object, so a
+test or a benchmark can swap in another (``dataclasses.replace(COSTS, ...)``
+assigned to ``convcli.engine.cost.COSTS``).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import decompose
+from .geometry import Geometry
+
+__all__ = [
+    "COSTS",
+    "STRATEGIES",
+    "CostModel",
+    "choose_strategy",
+    "costs",
+    "current",
+    "direct_cost",
+    "fft_tile",
+    "next_fast",
+    "pass_cost",
+    "uses_product",
+]
+
+STRATEGIES = ("auto", "direct", "separable", "fft")
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Every tuning constant of the cost model and the scheduler, in one place."""
+
+    band_bytes: int = 1 << 18  # target size of one band buffer: a few fit in L2 together
+    # Shift-and-accumulate makes a few cheap NumPy calls per band: with bands this
+    # small, call overhead and two threads taking turns at the GIL cost more than
+    # cache misses do, so its bands are 4x larger (4096², 3x3: 2x faster on 2 threads).
+    direct_band_bytes: int = 1 << 20
+    thread_min_pixels: int = 1 << 18  # below ~512x512 output pixels threads cost more
+    fft_cost: float = 3.5  # direct-pass equivalents per output pixel per log2(FFT size)
+    fft_fixed: float = 7e6  # set-up (kernel spectrum, a first tile) in passes x pixels
+    fft_tile: int = 256  # largest FFT tile side; larger tiles fall out of cache
+    gemm_min_cost: int = 16  # 1-D passes costlier than this (~11+ taps) are matrix products
+    gemm_max_taps: int = 129  # ... up to this length (longer ones go to FFT anyway)
+    gemm_rows: int = 32  # rows per matrix product
+    gemm_cost: float = 14.0  # direct-pass equivalents of one 1-D matrix-product pass
+    blas_serial: int = 1 << 18  # OpenBLAS threads a GEMM above ~4 x 65536 multiply-adds
+
+
+COSTS = CostModel()
+
+
+def current() -> CostModel:
+    """The model in force (read at call time, so replacing ``COSTS`` takes effect)."""
+    return COSTS
+
+
+def choose_strategy(image_shape: tuple[int, int], kernel: object, padding: str = "valid") -> str:
+    """The strategy ``auto`` would use: the cheapest by the cost model.
+
+    The kernel's own dtype sets the separability tolerance (see
+    :mod:`convcli.engine.decompose`), so pass it as given, not cast.
+
+    >>> choose_strategy((224, 224), [[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+    'direct'
+    >>> choose_strategy((1024, 1024), np.ones((15, 15)))
+    'separable'
+    >>> choose_strategy((1024, 1024), np.random.default_rng(0).normal(size=(31, 31)))
+    'fft'
+    """
+    weights = np.asarray(kernel)
+    shape = Geometry(weights.shape, padding).output_shape(image_shape)
+    return min(costs(weights, shape).items(), key=lambda item: item[1])[0]
+
+
+def costs(kernel: np.ndarray, out_shape: tuple[int, int]) -> dict[str, float]:
+    """Passes per output pixel for each strategy, in order of simplicity (ties go first)."""
+    result: dict[str, float] = {"direct": float(direct_cost(kernel))}
+    found = decompose.terms(kernel)
+    if found is not None:
+        result["separable"] = sum(pass_cost(col) + pass_cost(row) + 1 for col, row in found)
+    result["fft"] = _fft_cost((kernel.shape[0], kernel.shape[1]), out_shape)
+    return result
+
+
+def direct_cost(kernel: np.ndarray) -> int:
+    """Shift-and-accumulate: one pass per non-zero tap plus one per distinct weight."""
+    nonzero = np.asarray(kernel, dtype=np.float64)
+    values = nonzero[nonzero != 0].tolist()
+    return len(values) + len(set(values))  # np.unique would import numpy.ma: 15 ms
+
+
+def uses_product(weights: np.ndarray) -> bool:
+    """Whether a 1-D pass of these weights runs as a banded matrix product."""
+    model = current()
+    return (
+        direct_cost(weights[None, :]) > model.gemm_min_cost and weights.size <= model.gemm_max_taps
+    )
+
+
+def pass_cost(weights: np.ndarray) -> float:
+    """A 1-D pass: its direct cost, or a matrix product's (measured ~14 passes)."""
+    return current().gemm_cost if uses_product(weights) else float(direct_cost(weights[None, :]))
+
+
+def _fft_cost(kernel_shape: tuple[int, int], out_shape: tuple[int, int]) -> float:
+    model = current()
+    (nh, th), (nw, tw) = (fft_tile(k, n) for k, n in zip(kernel_shape, out_shape, strict=True))
+    pixels = out_shape[0] * out_shape[1]
+    return model.fft_cost * math.log2(nh * nw) * (nh * nw) / (th * tw) + model.fft_fixed / pixels
+
+
+def fft_tile(k: int, n: int) -> tuple[int, int]:
+    """``(N, T)`` for one axis: FFT length and useful output length per tile."""
+    limit = current().fft_tile
+    want = n + k - 1
+    size = next_fast(want) if want <= limit else max(next_fast(4 * (k - 1)), limit)
+    return size, min(size - k + 1, n)
+
+
+@functools.lru_cache(maxsize=256)
+def next_fast(n: int) -> int:
+    """The smallest ``2^a 3^b 5^c`` at least ``n`` (pocketfft's fast sizes).
+
+    >>> [next_fast(n) for n in (7, 226)]
+    [8, 240]
+    """
+    best = 1 << max(n - 1, 0).bit_length()
+    power5 = 1
+    while power5 < best:
+        power35 = power5
+        while power35 < best:
+            size = power35
+            while size < n:
+                size *= 2
+            best = min(best, size)
+            power35 *= 3
+        power5 *= 5
+    return best

@@ -1,0 +1,140 @@
+"""Separable kernels: ``r`` pairs of 1-D passes, the long ones as banded matrix products.
+
+A kernel of rank ``r`` (see :mod:`.decompose`) is ``r`` terms, each a row
+pass into a buffer and a column pass out of it. A short pass is
+shift-and-accumulate (:class:`.Direct`); a long one (11+ taps) is a banded
+matrix product (BLAS, in blocks small enough that OpenBLAS stays on the
+calling thread). Cost: the sum of the 1-D costs (a matrix-product pass
+counts ``gemm_cost``), plus 1 per term.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import cost
+from .base import Strategy, buffer
+from .decompose import Terms
+from .direct import Direct
+
+__all__ = ["Product", "Separable", "one_pass"]
+
+
+class Separable(Strategy):
+    """Each term a row pass into a buffer, then a column pass out of it."""
+
+    def __init__(self, terms: Terms, dtype: np.dtype, *, products: bool = True) -> None:
+        self.kh = terms[0][0].size
+        self.passes = [
+            (
+                one_pass(row, dtype, across=True, products=products),
+                one_pass(col, dtype, across=False, products=products),
+            )
+            for col, row in terms
+        ]
+        self.dtype = dtype
+
+    def band_rows(self, src_width: int, out_width: int) -> int:
+        row_bytes = self.dtype.itemsize * (src_width + 4 * out_width)
+        # The row pass also runs over the kh - 1 halo rows: keep them a quarter at most.
+        band_bytes = cost.current().band_bytes
+        return max(1, band_bytes * 4 // row_bytes - self.kh + 1, 4 * (self.kh - 1))
+
+    def band(self, src: np.ndarray, dst: np.ndarray, scratch: dict[str, np.ndarray]) -> None:
+        cols = dst.shape[1]
+        across = buffer(scratch, "across", (src.shape[0], cols), self.dtype)
+        for t, (row_pass, col_pass) in enumerate(self.passes):
+            row_pass.band(src, across, scratch)
+            if t == 0:
+                col_pass.band(across, dst, scratch)
+            else:
+                term = buffer(scratch, "term", dst.shape, self.dtype)
+                col_pass.band(across, term, scratch)
+                dst += term
+
+
+def one_pass(weights: np.ndarray, dtype: np.dtype, *, across: bool, products: bool) -> Strategy:
+    """One 1-D pass: shift-and-add, or for long kernels a banded matrix product."""
+    kernel = weights[None, :] if across else weights[:, None]
+    if products and cost.uses_product(weights):
+        return Product(weights, dtype, across=across)
+    return Direct(kernel, dtype, "row-tmp" if across else "col-tmp")
+
+
+class Product(Strategy):
+    """A 1-D pass as small matrix products: ``out = T @ rows`` (column pass) or
+    ``out = cols @ T`` (row pass), ``T`` banded with the weights on its diagonals.
+
+    ``T`` spans a block of ``b`` outputs and ``b + k - 1`` inputs, so it does
+    about ``(b + k - 1) / k`` times the ideal work, but at BLAS speed: for a
+    31-tap pass about 5x faster than 47 NumPy passes. Blocks are stacked into
+    one strided 3-D ``matmul`` (no Python loop per block) and kept under
+    ``blas_serial`` multiply-adds, below which OpenBLAS stays on the calling
+    thread: BLAS threads inside our band threads measured 4x slower.
+    """
+
+    def __init__(self, weights: np.ndarray, dtype: np.dtype, *, across: bool) -> None:
+        model = cost.current()
+        self.k, self.dtype, self.across = weights.size, dtype, across
+        self.step = rows = model.gemm_rows
+        k = self.k
+        if across:  # (rows, block + k - 1) @ (block + k - 1, block)
+            self.block = rows
+            matrix = np.zeros((self.block + k - 1, self.block), dtype)
+            for j in range(self.block):
+                matrix[j : j + k, j] = weights
+        else:  # (rows, rows + k - 1) @ (rows + k - 1, block)
+            self.block = max(16, model.blas_serial // (rows * (rows + k - 1)) // 16 * 16)
+            matrix = np.zeros((rows, rows + k - 1), dtype)
+            for i in range(rows):
+                matrix[i, i : i + k] = weights
+        matrix.flags.writeable = False
+        self.matrix = matrix
+
+    def band(self, src: np.ndarray, dst: np.ndarray, scratch: dict[str, np.ndarray]) -> None:
+        rows, cols = dst.shape
+        step = self.step
+        for r0 in range(0, rows, step):
+            r1 = min(r0 + step, rows)
+            if self.across:
+                self._across(src[r0:r1], dst[r0:r1], cols)
+            else:
+                self._down(src[r0 : r1 + self.k - 1], dst[r0:r1], cols)
+
+    def _across(self, src: np.ndarray, dst: np.ndarray, cols: int) -> None:
+        b, k = self.block, self.k
+        blocks = cols // b
+        if blocks:
+            stacked = np.lib.stride_tricks.as_strided(
+                src, (blocks, src.shape[0], b + k - 1), (b * src.strides[1], *src.strides),
+                writeable=False,
+            )  # fmt: skip
+            into = np.lib.stride_tricks.as_strided(
+                dst, (blocks, dst.shape[0], b), (b * dst.strides[1], *dst.strides)
+            )
+            np.matmul(stacked, self.matrix, out=into)
+        start = blocks * b
+        if start < cols:
+            rest = cols - start
+            np.matmul(
+                src[:, start : start + rest + k - 1],
+                self.matrix[: rest + k - 1, :rest],
+                out=dst[:, start:],
+            )
+
+    def _down(self, src: np.ndarray, dst: np.ndarray, cols: int) -> None:
+        b, k, rows = self.block, self.k, dst.shape[0]
+        matrix = self.matrix[:rows, : rows + k - 1]
+        blocks = cols // b
+        if blocks:
+            stacked = np.lib.stride_tricks.as_strided(
+                src, (blocks, src.shape[0], b), (b * src.strides[1], *src.strides),
+                writeable=False,
+            )  # fmt: skip
+            into = np.lib.stride_tricks.as_strided(
+                dst, (blocks, rows, b), (b * dst.strides[1], *dst.strides)
+            )
+            np.matmul(matrix, stacked, out=into)
+        start = blocks * b
+        if start < cols:
+            np.matmul(matrix, src[:, start:cols], out=dst[:, start:])
