@@ -159,20 +159,17 @@ KERNELS: dict[str, Kernel] = {
 }
 
 
-def separate(weights: np.ndarray, *, rtol: float = 1e-10) -> tuple[np.ndarray, np.ndarray] | None:
+def separate(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """``(column, row)`` with ``np.outer(column, row) ≈ weights``, or None if not rank 1.
 
     A separable kernel is two 1-D passes instead of one 2-D pass (k+k taps
-    instead of k*k). Rank 1 is judged by SVD: every singular value but the
-    first is at most ``rtol`` times the first. An all-zero kernel is not
-    separable (there is nothing to separate).
+    instead of k*k). The engine's own rule decides (:func:`convcli.engine.decompose.separate`:
+    SVD, with a tolerance set by the weights' precision), so ``convcli kernels``
+    and the engine always agree. An all-zero kernel is not separable.
     """
-    weights = np.asarray(weights, dtype=np.float64)
-    u, s, vt = np.linalg.svd(weights)
-    if s[0] == 0 or (s[1:] > rtol * s[0]).any():
-        return None
-    scale = np.sqrt(s[0])
-    return u[:, 0] * scale, vt[0] * scale
+    from .engine import decompose
+
+    return decompose.separate(np.asarray(weights))
 
 
 # --- parameterised built-ins ------------------------------------------------------
