@@ -28,7 +28,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .engine import pad_widths
+from .engine import Geometry
 
 __all__ = [
     "AREA",
@@ -117,9 +117,8 @@ def result_offset(kernel_shape: tuple[int, int], padding: str) -> tuple[int, int
     >>> result_offset((3, 3), "valid"), result_offset((5, 5), "same")
     ((1, 1), (0, 0))
     """
-    (top, _), (left, _) = pad_widths(kernel_shape, padding)
-    kh, kw = kernel_shape
-    return (kh - 1) // 2 - top, (kw - 1) // 2 - left
+    # Stride 1: the pads, hence the offset, do not depend on the image's size.
+    return Geometry(kernel_shape, padding).offset((1, 1))
 
 
 def compare(
