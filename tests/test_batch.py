@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from PIL import Image
 
 from convcli import KERNELS, convolve, load_image
 from convcli.batch import (
+    ExecutorFailed,
     Job,
     PlanError,
     ProcessExecutor,
@@ -121,7 +121,7 @@ def test_a_folder_that_cannot_be_listed_fails_alone(tmp_path, monkeypatch):
                 continue
             yield root, dirs, files
 
-    monkeypatch.setattr("convcli.batch.os.walk", walk)
+    monkeypatch.setattr(os, "walk", walk)
     p = plan([tmp_path / "in"], tmp_path / "out", recursive=True)
     assert targets(p) == [str(tmp_path / "out" / "a.png")]
     assert [(r.status, r.message) for r in p.settled] == [
@@ -240,8 +240,10 @@ def test_run_yields_settled_results_then_jobs_through_any_executor(tmp_path):
     tree(tmp_path / "in", ["a.png", "b.png", "c.txt"])
 
     class Backwards:  # another executor, no other change needed
-        def map_unordered(self, fn, items, on_error):
-            return [fn(item) for item in reversed(list(items))]
+        threads_per_task = None
+
+        def map_unordered(self, fn, context, items, on_lost):
+            return [fn(context, item) for item in reversed(list(items))]
 
     results = list(run(plan([tmp_path / "in"], tmp_path / "out"), SHARPEN, executor=Backwards()))
     assert [(r.source.name, r.status) for r in results] == [
@@ -252,11 +254,11 @@ def test_run_yields_settled_results_then_jobs_through_any_executor(tmp_path):
     assert results[1].input_size == results[1].output_size == (24, 16)
 
 
-def _double(x: int) -> int:
+def _double(context: object, x: int) -> int:
     return 2 * x
 
 
-def _die_on_three(x: int) -> int:
+def _die_on_three(context: object, x: int) -> int:
     if x == 3:
         os._exit(1)
     return x
@@ -272,25 +274,25 @@ def test_process_executor_keeps_at_most_two_jobs_per_worker_in_flight():
             yield i
 
     results = []
-    for value in ProcessExecutor(2).map_unordered(_double, items(), None):
+    for value in ProcessExecutor(2).map_unordered(_double, None, items(), None):
         assert pulled - len(results) <= 4
         results.append(value)
     assert sorted(results) == [2 * i for i in range(40)]
 
 
 def test_a_worker_that_dies_fails_its_job_alone_and_the_rest_go_on():
-    on_error = lambda item, exc: -item  # noqa: E731
-    results = list(ProcessExecutor(2).map_unordered(_die_on_three, range(10), on_error))
+    on_lost = lambda item, exc: -item  # noqa: E731
+    results = list(ProcessExecutor(2).map_unordered(_die_on_three, None, range(10), on_lost))
     assert sorted(results) == [-3, 0, 1, 2, 4, 5, 6, 7, 8, 9]
 
 
-def _always_die(x: int) -> int:
+def _always_die(context: object, x: int) -> int:
     os._exit(1)
 
 
 def test_workers_that_keep_dying_stop_the_run():
-    with pytest.raises(BrokenProcessPool, match="died on 3 jobs in a row"):
-        list(ProcessExecutor(2).map_unordered(_always_die, range(20), lambda item, exc: item))
+    with pytest.raises(ExecutorFailed, match="died on 3 jobs in a row"):
+        list(ProcessExecutor(2).map_unordered(_always_die, None, range(20), lambda item, e: item))
 
 
 def test_an_interrupted_run_sweeps_the_temporary_files_of_jobs_in_flight(tmp_path):
@@ -302,7 +304,9 @@ def test_an_interrupted_run_sweeps_the_temporary_files_of_jobs_in_flight(tmp_pat
         path.write_bytes(b"not ours")
 
     class KilledMidWrite:  # a worker killed between creating its temp file and guarding it
-        def map_unordered(self, fn, items, on_error):
+        threads_per_task = None
+
+        def map_unordered(self, fn, context, items, on_lost):
             job = next(iter(items))
             (job.target.parent / f".{job.target.name}.deadbeef.tmp").write_bytes(b"partial")
             raise KeyboardInterrupt
@@ -318,11 +322,13 @@ def test_an_output_finished_as_the_run_was_interrupted_is_counted(tmp_path):
     out = tmp_path / "out"
 
     class InterruptedAfterWriting:  # a and b written by workers; only a reported
-        def map_unordered(self, fn, items, on_error):
+        threads_per_task = None
+
+        def map_unordered(self, fn, context, items, on_lost):
             jobs = iter(items)
             first, second, third = next(jobs), next(jobs), next(jobs)
-            yield fn(first)
-            fn(second)
+            yield fn(context, first)
+            fn(context, second)
             (third.target.parent / f".{third.target.name}.0a1b2c3d.tmp").write_bytes(b"half")
             raise KeyboardInterrupt
 
@@ -346,7 +352,7 @@ def test_usable_cpus_and_the_default_number_of_workers():
 
 
 def test_serial_executor_is_a_plain_loop():
-    assert list(SerialExecutor().map_unordered(_double, [1, 2], None)) == [2, 4]
+    assert list(SerialExecutor().map_unordered(_double, None, [1, 2], None)) == [2, 4]
 
 
 def test_result_message_names_the_file():

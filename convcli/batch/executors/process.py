@@ -1,0 +1,226 @@
+"""The executor that runs jobs in worker processes: all of convcli's pool and signal code.
+
+Jobs travel to workers as paths; the options travel once per worker (as the
+pool's initializer arguments), not once per job. At most two jobs per
+worker are in flight, so memory stays bounded whatever the batch size.
+
+Signals, which are the hard part:
+
+- Workers start with SIGINT blocked and then ignore it. On Ctrl-C (which a
+  terminal sends to the whole process group) the parent alone gets
+  ``KeyboardInterrupt``; it stops the workers with SIGTERM and re-raises.
+- A worker turns SIGTERM into ``SystemExit``, so its job unwinds (the writer
+  deletes its temporary file) and then leaves with ``os._exit(143)``: the
+  pool's worker loop would otherwise report the ``SystemExit`` as the job's
+  outcome and take the next job.
+- A worker that dies (a crash in a decoder, the OOM killer) breaks the whole
+  pool. The pool is restarted and the jobs that were in flight are retried
+  one at a time, so only the culprit is lost; when they keep dying (workers
+  that cannot start, say) :class:`ExecutorFailed` is raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from .base import C, ExecutorFailed, R, T, WorkerLost
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
+__all__ = ["ProcessExecutor"]
+
+#: What a job whose worker died fails with.
+LOST = "the worker process died (out of memory?) while on this file"
+
+
+class ProcessExecutor:
+    """``workers`` processes; at most ``2 * workers`` jobs submitted at a time."""
+
+    max_crashes = 3  # suspects in a row that kill a worker, one at a time: not chance
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = workers
+        # Every worker runs one job at a time, and the workers share the CPUs.
+        self.threads_per_task: int | None = 1
+
+    def map_unordered(
+        self,
+        fn: Callable[[C, T], R],
+        context: C,
+        items: Iterable[T],
+        on_lost: Callable[[T, WorkerLost], R],
+    ) -> Iterator[R]:
+        items = iter(items)
+        window = 2 * self.workers
+        pool = self._pool(fn, context)
+        pending: dict[Future[R], T] = {}
+        suspects: deque[T] = deque()  # in flight when a worker died
+        crashes = 0
+        exhausted = False
+        try:
+            while True:
+                if suspects:  # after a crash, one at a time: only the culprit fails
+                    item = suspects.popleft()
+                    try:
+                        with _sigint_held():
+                            future: Future[R] = pool.submit(_call, item)
+                        value = future.result()
+                        crashes = 0
+                    except BrokenProcessPool as exc:
+                        crashes += 1
+                        if crashes >= self.max_crashes:
+                            raise ExecutorFailed(
+                                f"worker processes died on {crashes} jobs in a row, "
+                                "even one at a time (try -j 1)"
+                            ) from exc
+                        lost = WorkerLost(LOST)
+                        lost.__cause__ = exc
+                        value = on_lost(item, lost)
+                        pool = self._restart(pool, fn, context)
+                    yield value
+                    continue
+                while not exhausted and len(pending) < window:
+                    try:
+                        item = next(items)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    with _sigint_held():  # may start workers: see _sigint_held
+                        pending[pool.submit(_call, item)] = item
+                if not pending:
+                    break
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                values = []
+                for future in done:
+                    item = pending.pop(future)
+                    try:
+                        values.append(future.result())
+                        crashes = 0
+                    except BrokenProcessPool:
+                        suspects.append(item)
+                if suspects:  # the pool is gone, and every job still in it
+                    suspects.extend(pending.values())
+                    pending.clear()
+                    pool = self._restart(pool, fn, context)
+                yield from values
+        except BaseException:  # Ctrl-C, the caller closing us, or ExecutorFailed
+            _stop(pool)
+            raise
+        pool.shutdown(wait=True)
+
+    def _restart(
+        self, pool: ProcessPoolExecutor, fn: Callable[[C, T], R], context: C
+    ) -> ProcessPoolExecutor:
+        pool.shutdown(wait=True)
+        return self._pool(fn, context)
+
+    def _pool(self, fn: Callable[[C, T], R], context: C) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.workers, mp_context=_mp_context(), initializer=_init_worker, initargs=(fn, context)
+        )
+
+
+# --- in the worker ------------------------------------------------------------------
+
+_task: tuple[Callable[[Any, Any], Any], Any] | None = None  # (fn, context), set per worker
+
+
+def _init_worker(fn: Callable[[Any, Any], Any], context: Any) -> None:
+    global _task
+    _task = (fn, context)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Unwind (the writer's cleanup deletes its temporary file), then exit: see _call.
+    raise SystemExit(128 + signum)
+
+
+def _call(item: Any) -> Any:
+    """Run this worker's ``fn(context, item)``; die for real on SIGTERM."""
+    assert _task is not None, "_init_worker runs first in every worker"
+    fn, context = _task
+    try:
+        return fn(context, item)
+    except SystemExit:  # SIGTERM, after the job unwound: leave now, take no next job
+        os._exit(143)
+
+
+# --- in the parent ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C back while worker processes may be started.
+
+    Processes inherit the signal mask, so workers (and the forkserver) start
+    with SIGINT blocked: a Ctrl-C from the terminal, which signals the whole
+    process group, never reaches them half-started (with a traceback) and the
+    parent alone decides. In the parent a Ctrl-C that arrives meanwhile (or
+    just before, still pending in Python) is raised only once the block ends,
+    so it never interrupts the pool between starting a worker and
+    registering it (an unregistered worker would outlive the run).
+    """
+    caught: list[int] = []
+    installed = True
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    except ValueError:  # not the main thread, where Python never runs signal handlers
+        installed, previous = False, None
+    mask = None
+    if hasattr(signal, "pthread_sigmask"):
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if installed:
+            signal.signal(
+                signal.SIGINT, signal.default_int_handler if previous is None else previous
+            )
+    if caught:
+        raise KeyboardInterrupt
+
+
+def _mp_context() -> BaseContext:
+    """Fresh workers that do not inherit the parent's threads (Rich's refresh
+    thread, say): forkserver where there is one, else spawn."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # Workers fork from a server that has imported these once: fast start.
+    context.set_forkserver_preload(["convcli.batch", "numpy", "PIL.Image", "PIL.PngImagePlugin"])
+    return context
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now, without waiting for their jobs."""
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread: cannot mask SIGINT
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C waits
+    try:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            with contextlib.suppress(OSError):
+                proc.terminate()
+        for proc in processes:
+            proc.join(timeout=10)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,320 @@
+"""Inputs to jobs: every check that needs no pixels, done before any work starts.
+
+:func:`plan` maps ``apply``'s inputs (files, folders, glob patterns) to
+:class:`Job` s with output paths, the way ``cp`` does. A usage mistake (two
+inputs for one output, a bad ``--name``) is a :class:`PlanError` that costs
+nothing; inputs that are missing, empty folders, non-images or existing
+outputs are *settled* here as failed or skipped results, so the run only ever
+sees jobs worth starting. Nothing here opens an image (Pillow is imported only
+to learn which suffixes it reads).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import pipeline
+from ..errors import ConvcliError
+from ..limits import IMAGE_FORMATS
+from ..options import Options
+from .jobs import Result
+
+__all__ = ["DEFAULT_NAME", "NAME_FIELDS", "Job", "Plan", "PlanError", "image_extensions", "plan"]
+
+DEFAULT_NAME = "{stem}.png"
+NAME_FIELDS = ("stem", "ext", "kernel", "padding", "index")
+_GLOB_MAGIC = re.compile(r"[*?[]")
+
+
+class PlanError(ConvcliError):
+    """The arguments cannot be turned into jobs (a usage error, exit 2)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input and the file it becomes: all a worker is sent (paths, never pixels)."""
+
+    source: Path
+    target: Path
+    index: int = 1  # 1-based, in input order: the template's {index}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The jobs to run, and the results decided without running anything."""
+
+    jobs: list[Job]
+    folder: Path | None = None  # destination folder, created when the run starts
+    settled: list[Result] = field(default_factory=list)  # decided without pixels
+
+    @property
+    def total(self) -> int:
+        return len(self.jobs) + len(self.settled)
+
+
+def image_extensions() -> frozenset[str]:
+    """Lower-case suffixes (``.jpg``) of the formats convcli reads: those of
+    :data:`limits.IMAGE_FORMATS` that this Pillow can open."""
+    from PIL import Image
+
+    Image.init()
+    return frozenset(
+        ext.lower()
+        for ext, fmt in Image.registered_extensions().items()
+        if fmt in Image.OPEN and fmt in IMAGE_FORMATS
+    )
+
+
+def plan(
+    inputs: Sequence[str | os.PathLike[str]],
+    destination: str | os.PathLike[str],
+    options: Options | None = None,
+    *,
+    recursive: bool = False,
+    name: str | None = None,
+    skip_existing: bool = False,
+) -> Plan:
+    """Map inputs to outputs the way ``cp`` does, and check all that needs no pixels.
+
+    An input is a file, a folder (the images directly in it; with
+    ``recursive``, in its sub-folders too, mirrored under the destination) or,
+    when no file has that literal name, a glob pattern (``**`` descends);
+    pattern matches land flat in the destination. One plain file input and a
+    destination that is not an existing folder, has no trailing slash and no
+    ``name`` template: the destination is the output file. Otherwise it is a
+    folder and outputs are named by ``name`` (default ``{stem}.png``).
+
+    Raises :class:`PlanError` for a usage mistake: no inputs, a destination
+    file where a folder is needed, a bad template, or two inputs that would be
+    written to one output (or over an input).
+    """
+    if not inputs:
+        raise PlanError("no input files given")
+    fields = {
+        "kernel": "+".join(k.name for k in options.kernels) if options else "kernel",
+        "padding": options.padding if options else "valid",
+    }
+    template = _check_template(name if name is not None else DEFAULT_NAME, fields)
+    slash = os.fspath(destination).endswith(("/", os.sep))
+    destination = Path(destination)
+    sources: list[tuple[Path, Path]] = []  # (input file, output folder)
+    settled: list[Result] = []
+    expanded_any = False
+    seen: set[str] = set()
+    extensions: frozenset[str] | None = None
+
+    def add(source: Path, folder: Path) -> None:
+        key = os.path.abspath(source)
+        if key not in seen:
+            seen.add(key)
+            sources.append((source, folder))
+
+    for raw in inputs:
+        text = os.fspath(raw)
+        path = Path(text)
+        if path.is_dir():
+            expanded_any = True
+            extensions = extensions or image_extensions()
+            found, skipped, subfolders, unreadable = _scan_folder(
+                path, destination, extensions, recursive=recursive
+            )
+            for source, folder in found:
+                add(source, folder)
+            settled.extend(Result(p, None, "skipped", "not an image file", p) for p in skipped)
+            for error in unreadable:
+                where = Path(error.filename or path)
+                reason = f"cannot read this folder: {error.strerror or error}"
+                settled.append(Result(where, None, "failed", reason, where))
+            if not found and not unreadable:
+                hint = (
+                    " (use -r to look in its sub-folders)" if subfolders and not recursive else ""
+                )
+                settled.append(
+                    Result(path, None, "failed", f"no images in this folder{hint}", path)
+                )
+        elif path.exists() or path.is_symlink() or not _GLOB_MAGIC.search(text):
+            add(path, destination)  # a missing file is settled below, with the others
+        else:
+            expanded_any = True
+            extensions = extensions or image_extensions()
+            matches = sorted(m for m in glob.glob(text, recursive=True) if os.path.isfile(m))
+            if not matches:
+                settled.append(
+                    Result(path, None, "failed", "no such file, and no file matches it", path)
+                )
+            for match in map(Path, matches):
+                if match.suffix.lower() in extensions:
+                    add(match, destination)
+                else:
+                    settled.append(Result(match, None, "skipped", "not an image file", match))
+
+    as_folder = len(inputs) > 1 or expanded_any or slash or name is not None
+    as_folder = as_folder or destination.is_dir()
+    if as_folder and destination.exists() and not destination.is_dir():
+        raise PlanError("is not a folder, but the inputs need one", destination)
+    jobs = []
+    for index, (source, folder) in enumerate(sources, start=1):
+        target = folder / _render(template, source, fields, index) if as_folder else destination
+        jobs.append(Job(source, target, index))
+    _check_collisions(jobs, template)
+    if options is not None and options.write.compare:
+        _check_compare_collisions(jobs)
+    runnable = []
+    for job in jobs:
+        outcome = _settle(
+            job, overwrite=bool(options and options.write.overwrite), skip=skip_existing
+        )
+        if outcome is None:
+            runnable.append(job)
+        else:
+            settled.append(outcome)
+    return Plan(runnable, destination if as_folder else None, settled)
+
+
+def _scan_folder(
+    folder: Path, destination: Path, extensions: frozenset[str], *, recursive: bool
+) -> tuple[list[tuple[Path, Path]], list[Path], bool, list[OSError]]:
+    """Images (with their output folders), skipped non-images, whether there
+    are sub-folders, and the folders that could not be listed. Hidden entries
+    are ignored; so is the destination, when it lies inside the folder (a
+    rerun must not filter its own outputs)."""
+    found: list[tuple[Path, Path]] = []
+    skipped: list[Path] = []
+    unreadable: list[OSError] = []
+    subfolders = False
+    dest = os.path.abspath(destination)
+    for root, dirs, files in os.walk(folder, onerror=unreadable.append):
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".") and os.path.abspath(os.path.join(root, d)) != dest
+        )
+        subfolders = subfolders or bool(dirs)
+        out = destination / os.path.relpath(root, folder)
+        for file in sorted(files):
+            path = Path(root, file)
+            if file.startswith(".") or not path.is_file():
+                continue
+            if path.suffix.lower() in extensions:
+                found.append((path, Path(os.path.normpath(out))))
+            else:
+                skipped.append(path)
+        if not recursive:
+            break
+    return found, skipped, subfolders, unreadable
+
+
+def _check_template(template: str, fields: dict[str, str]) -> str:
+    """Refuse a ``--name`` template that cannot make a file name."""
+    try:
+        names = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise PlanError(f"--name {template!r}: {exc}") from None
+    for name in names:
+        if name not in NAME_FIELDS:
+            raise PlanError(
+                f"--name {template!r}: unknown field {{{name}}}; "
+                f"use {', '.join('{' + f + '}' for f in NAME_FIELDS)}"
+            )
+    try:
+        sample = _render(template, Path("photo.jpg"), fields, 1)
+    except (ValueError, TypeError, IndexError) as exc:
+        raise PlanError(f"--name {template!r}: {exc}") from None
+    if "/" in sample or os.sep in sample or sample in ("", ".", ".."):
+        raise PlanError(f"--name {template!r}: must make a file name, not a path")
+    return template
+
+
+def _render(template: str, source: Path, fields: dict[str, str], index: int) -> str:
+    return template.format(
+        stem=source.stem,
+        ext=source.suffix[1:],
+        kernel=re.sub(r"[^\w.+-]+", "-", fields["kernel"]).strip("-") or "kernel",
+        padding=fields["padding"],
+        index=index,
+    )
+
+
+def _check_collisions(jobs: list[Job], template: str) -> None:
+    """Two inputs for one output, or an output that is another input: usage errors."""
+    by_target: dict[str, Job] = {}
+    sources = {os.path.abspath(job.source): job for job in jobs}
+    inodes = {_inode(job.source): job for job in jobs}  # links and case aliases too
+    inodes.pop(None, None)
+    for job in jobs:
+        key = os.path.abspath(job.target)
+        other = by_target.get(key)
+        if other is not None:
+            fix = (
+                "{stem}.{ext}.png"
+                if other.source.suffix != job.source.suffix
+                else "{stem}-{index}.png"
+            )
+            if template == fix:
+                fix = "{index}-{stem}.{ext}.png"
+            raise PlanError(
+                f"{other.source} and {job.source} would both be written to this file; "
+                f"tell them apart with --name '{fix}'",
+                job.target,
+            )
+        by_target[key] = job
+        victim = sources.get(key) or inodes.get(_inode(job.target))
+        if victim is not None and victim is not job:
+            raise PlanError(
+                f"the output of {job.source} would overwrite the input {victim.source}; "
+                "choose another destination or --name",
+                job.target,
+            )
+
+
+def _check_compare_collisions(jobs: list[Job]) -> None:
+    """``--compare`` writes ``<stem>.compare.png`` too: never over another job's files."""
+    outputs = {os.path.abspath(job.target): job for job in jobs}
+    inputs = {os.path.abspath(job.source): job for job in jobs}
+    inodes = {_inode(job.source): job for job in jobs}  # links and case aliases too
+    inodes.pop(None, None)
+    for job in jobs:
+        path = pipeline.compare_path(job.target)
+        key = os.path.abspath(path)
+        for taken, what in ((outputs, "output of"), (inputs, "input")):
+            other = taken.get(key)
+            if other is None and what == "input":
+                other = inodes.get(_inode(path))
+            if other is not None and other is not job:
+                raise PlanError(
+                    f"the --compare picture of {job.source} would overwrite the {what} "
+                    f"{other.source}; choose another destination or --name",
+                    path,
+                )
+        outputs[key] = job
+
+
+def _inode(path: Path) -> tuple[int, int] | None:
+    """The file a path leads to (symlinks followed), or None if there is none."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def _settle(job: Job, *, overwrite: bool, skip: bool) -> Result | None:
+    """The per-file checks that need no pixels: missing input, existing output."""
+    if not (job.source.exists() or job.source.is_symlink()):
+        return Result.of_job(job, "failed", ConvcliError("no such file", job.source))
+    exists = skip and job.target.exists() and not job.target.is_dir()
+    if exists and not pipeline.is_same_file(job.source, job.target):
+        return Result.of_job(job, "skipped", ConvcliError("output exists", job.target))
+    if not job.target.parent.is_dir():
+        return None  # a folder the run creates (or, for one file, reports as missing)
+    try:
+        pipeline.check_target(job.source, job.target, overwrite=overwrite)
+    except ConvcliError as exc:
+        return Result.of_job(job, "failed", exc)
+    return None
