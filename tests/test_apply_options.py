@@ -62,6 +62,22 @@ def test_spec_forms_reach_the_engine(tmp_path, small):
     np.testing.assert_allclose(got, convolve(pixels, gauss, padding="same"), atol=1e-12)
 
 
+def test_a_float32_npy_kernel_filters_like_the_loop(tmp_path, small):
+    """A float32 .npy keeps float32 weights; the result still matches the tutorial's loop.
+
+    Compared within the float32 tolerance (the engine may work in the kernel's
+    precision), against the loop run on the same float32 values in float64.
+    """
+    path, pixels = small
+    weights = parse_kernel("gaussian:sigma=0.9,size=5").weights.astype(np.float32)
+    np.save(tmp_path / "k32.npy", weights)
+    assert parse_kernel(str(tmp_path / "k32.npy")).weights.dtype == np.float32
+    got = raw(tmp_path, path, "-k", tmp_path / "k32.npy", "-p", "same", "--border", "reflect")
+    expected = reference(pixels, weights, "same", "reflect")
+    assert got.shape == pixels.shape
+    np.testing.assert_allclose(got, expected, rtol=0, atol=tolerance(pixels, weights, np.float32))
+
+
 def test_bad_kernel_file_is_a_usage_error_before_any_image(tmp_path):
     bad = tmp_path / "kernel.txt"
     bad.write_text("1 2 3\n4 5 6\n7 8\n")

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convcli import KERNELS, KernelError, parse_kernel
+from convcli import KERNELS, Kernel, KernelError, parse_kernel
 from convcli.kernels import FAMILIES, MAX_FILE_BYTES, MAX_SIDE, prepare
 
 SHARPEN = [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]
@@ -345,6 +345,46 @@ def test_npy_real_dtypes(tmp_path, dtype):
     kernel = parse_kernel(str(path))
     expected = np.eye(3) if dtype == np.uint16 else SHARPEN
     assert kernel.weights.tolist() == np.asarray(expected, dtype=np.float64).tolist()
+
+
+@pytest.mark.parametrize(
+    ("dtype", "kept"),
+    [
+        (np.float32, np.float32),
+        (np.float16, np.float32),
+        (">f4", np.float32),  # big-endian single: still single, in native order
+        (np.float64, np.float64),
+        (np.int16, np.float64),
+    ],
+)
+def test_npy_weights_keep_single_precision(tmp_path, dtype, kept):
+    """A float32 (or float16) .npy stays float32: the engine picks its precision from it."""
+    path = tmp_path / "k.npy"
+    source = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / (16 if dtype != np.int16 else 1)
+    np.save(path, source.astype(dtype))
+    kernel = parse_kernel(str(path))
+    assert kernel.weights.dtype == kept
+    np.testing.assert_array_equal(kernel.weights, source)  # every value is exact in float16
+
+
+def test_kernel_weights_dtype_follows_the_source():
+    single = np.array([[0.1, 0.2]], dtype=np.float32)
+    kernel = Kernel("single", single, "float32 in")
+    assert kernel.weights.dtype == np.float32 and not kernel.weights.flags.writeable
+    np.testing.assert_array_equal(kernel.weights, single)
+    assert kernel.weights is not single  # a copy: the caller's array stays writable
+    assert single.flags.writeable
+    assert Kernel("f16", single.astype(np.float16), "").weights.dtype == np.float32
+    for source in ([[1, 2]], [[0.1, 0.2]], np.array([[1, 2]]), single.astype(np.float64)):
+        assert Kernel("double", source, "").weights.dtype == np.float64
+    assert Kernel("double", [[1, 2]], "").shape == (1, 2)
+
+
+def test_prepare_keeps_single_precision():
+    kernel = Kernel("single", np.array([[1, 2], [3, 2]], dtype=np.float32), "")
+    normalized = prepare(kernel, normalize=True, flip=True)
+    assert normalized.weights.dtype == np.float32
+    assert normalized.weights.tolist() == [[0.25, 0.375], [0.25, 0.125]]
 
 
 def test_npy_fortran_order(tmp_path):

@@ -532,6 +532,27 @@ def test_a_kernel_that_is_neither_normalised_nor_zero_sum():
     assert kind == "neither normalised nor zero-sum (sums to 3.74159)"
 
 
+def test_a_float32_kernel_is_judged_at_its_own_precision(tmp_path):
+    """float32 rounding (1e-7) is not a kernel that fails to sum to 1 or 0."""
+    from convcli import parse_kernel
+
+    unsharp = parse_kernel("unsharp:sigma=1.5,amount=0.8").weights.astype(np.float32)
+    assert abs(float(unsharp.sum()) - 1) > 1e-9  # float32 rounding shows in the sum
+    kind, _ = (line.plain for line in properties(unsharp))
+    assert kind.startswith("normalised")
+    edge = np.array([[0.1, -0.3], [0.7, -0.5]], dtype=np.float32)
+    assert float(edge.sum()) != 0
+    kind, _ = (line.plain for line in properties(edge))
+    assert kind.startswith("zero-sum")
+    # and through the command, from a float32 .npy
+    np.save(tmp_path / "unsharp.npy", unsharp)
+    result = run("kernels", tmp_path / "unsharp.npy")
+    assert result.exit_code == 0, result.output
+    assert "normalised (sums to 1: brightness kept)" in result.stdout
+    kind, _ = (line.plain for line in properties(np.array([[0.5, 0.5 + 1e-7]])))
+    assert kind.startswith("neither")  # float64 weights keep the strict tolerance
+
+
 def test_weights_are_coloured_by_sign_and_shaded_by_strength():
     from io import StringIO
 

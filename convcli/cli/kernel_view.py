@@ -171,7 +171,9 @@ def _weight_style(strength: float) -> Style:
 def properties(weights: np.ndarray) -> list[Text]:
     """Sum (normalised / zero-sum / neither) and separability, one line each."""
     total = float(weights.sum())
-    tolerance = 1e-9 * max(1.0, float(np.abs(weights).sum()))
+    # float64 weights: 1e-9; float32 weights (a float32 .npy) round far more.
+    precision = max(1e-9, 16 * float(np.finfo(weights.dtype).eps))
+    tolerance = precision * max(1.0, float(np.abs(weights).sum()))
     if abs(total - 1) <= tolerance:
         kind = Text.assemble(("normalised", "bold"), " (sums to 1: brightness kept)")
     elif abs(total) <= tolerance:
