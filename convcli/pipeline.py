@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import ClipStats, convolve, convolve_uint8
+from .engine import ClipStats, convolve_uint8, sample_centres
 from .errors import ImageShapeError, OutputError
 from .options import DEPTHS, RANGES, Options
 from .steps import Convolve, Step
@@ -242,15 +242,12 @@ def carry_alpha(alpha: np.ndarray, options: Options) -> np.ndarray:
     """Alpha moved exactly as the pixels were: cropped by ``valid``, kept by
     ``same``, extended by ``full`` with the ``--border`` rule (zero: transparent).
 
-    Each kernel is replaced by a one-hot kernel at its anchor, so the
-    geometry is the engine's own and the values are copied, never blurred.
+    Each convolution's geometry picks the alpha value under its anchor, so
+    the values are copied, never blurred.
     """
     result = alpha
     for step in options.convolutions:
-        h, w = step.kernel.shape
-        anchor = np.zeros((h, w))
-        anchor[(h - 1) // 2, (w - 1) // 2] = 1
-        result = convolve(result, anchor, padding=step.padding, border=step.border)
+        result = sample_centres(result, step.geometry, step.border)
     return result
 
 
@@ -298,12 +295,12 @@ def write_compare(image: np.ndarray, result: np.ndarray, target: Path, options: 
     or ``.npy`` result is shown as its 8-bit rendering.
     """
     from .imageio import save_sheet, to_uint8
-    from .visuals import compare, result_offset
+    from .visuals import compare
 
     written = to_uint8(result[..., :3] if result.ndim == 3 else result)
     if image.dtype != np.uint8:  # a 16-bit input, loaded at full precision
         image = to_uint8(image)
-    steps = [result_offset(s.kernel.shape, s.padding) for s in options.convolutions]
+    steps = [s.geometry.offset(image.shape) for s in options.convolutions]
     offset = (sum(top for top, _ in steps), sum(left for _, left in steps))
     names = " then ".join(k.name for k in options.kernels)
     labels = (

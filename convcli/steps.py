@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import convolve, output_shape
+from .engine import Geometry, convolve
 from .kernels import Kernel
 
 __all__ = ["Affine", "Convolve", "Step"]
@@ -28,14 +28,21 @@ class Convolve:
     kernel: Kernel
     padding: str = "valid"
     border: str = "zero"
+    stride: tuple[int, int] = (1, 1)
+    dilation: tuple[int, int] = (1, 1)
 
     @property
     def name(self) -> str:
         return self.kernel.name
 
+    @property
+    def geometry(self) -> Geometry:
+        """Where the window falls: pads, output size, anchor (the engine's one geometry)."""
+        return Geometry(self.kernel.shape, self.padding, self.stride, self.dilation)
+
     def output_shape(self, shape: tuple[int, ...]) -> tuple[int, int]:
         """The result's ``(height, width)`` for an image of ``shape`` (non-positive: empty)."""
-        return output_shape((shape[0], shape[1]), self.kernel.shape, self.padding)
+        return self.geometry.output_shape((shape[0], shape[1]))
 
     def apply(self, image: np.ndarray, *, threads: int | None = None) -> np.ndarray:
         """The float result for a 2-D image, never rounded or clipped."""
