@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck format bench fuzz huge samples gallery clean
+.PHONY: demo test lint typecheck format bench fuzz huge parity samples gallery clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,15 @@ bench: $(VENV)/.installed-bench
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_engine.py
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_cli.py
 	@if [ -f benchmarks/bench_batch.py ]; then $(BENCH_ENV) $(BIN)/python benchmarks/bench_batch.py; fi
+
+# TensorFlow itself, to check that convcli computes a Conv2D layer's and pooling's numbers
+# (tests/parity/). Not part of `make test`: TensorFlow is a large download.
+$(VENV)/.installed-parity: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask,parity]'
+	touch $(VENV)/.installed $(VENV)/.installed-dev $@
+
+parity: $(VENV)/.installed-parity
+	CONVCLI_PARITY=1 TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -q tests/parity
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -13,6 +13,10 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# tests/parity/ needs TensorFlow (pip install -e '.[parity]'): `make parity` runs it,
+# `make test` does not.
+collect_ignore = [] if os.environ.get("CONVCLI_PARITY") else ["parity"]
+
 
 @pytest.fixture(autouse=True)
 def _plain_terminal(monkeypatch):
