@@ -38,12 +38,15 @@ def convolve(
     *,
     padding: str = "valid",
     border: str = "zero",
+    stride: int | tuple[int, int] = 1,
+    dilation: int | tuple[int, int] = 1,
     strategy: str = "auto",
     threads: int | None = None,
 ) -> np.ndarray:
     r"""Slide ``kernel`` over ``image`` and return the weighted sums.
 
-    .. math:: out[i, j] = \sum_{u, v} kernel[u, v] \cdot padded[i + u, j + v]
+    .. math:: out[i, j] = \sum_{u, v} kernel[u, v] \cdot
+              padded[i \cdot s_r + u \cdot d_r, j \cdot s_c + v \cdot d_c]
 
     The kernel is not flipped (cross-correlation, like TensorFlow's
     ``Conv2D`` and the tutorial); flip it yourself, ``kernel[::-1, ::-1]``,
@@ -56,13 +59,22 @@ def convolve(
     kernel : (kh, kw) array_like
         Finite weights; any size, even or odd, square or not.
     padding : {"valid", "same", "full"}
-        ``valid``: no padding, result is ``(H-kh+1, W-kw+1)``. ``same``:
-        pad so the result is ``(H, W)``; for an even side the extra row or
-        column of padding goes after (bottom/right), as in TensorFlow.
-        ``full``: pad ``k-1`` on every side, result ``(H+kh-1, W+kw-1)``.
+        As ``tf.nn.conv2d``, per axis, with the window's span
+        ``span = d·(k-1) + 1``: ``valid``: no padding, ``floor((n - span)/s) + 1``
+        outputs. ``same``: ``ceil(n/s)`` outputs, padded by
+        ``max((out-1)·s + span - n, 0)``, half (rounded down) before, the rest
+        after, so an even kernel's extra row or column goes bottom/right.
+        ``full``: pad ``span-1`` on every side, then stride as ``valid``. At
+        stride 1 that is ``(H-kh+1, W-kw+1)``, ``(H, W)`` and ``(H+kh-1, W+kw-1)``.
     border : {"zero", "edge", "reflect", "symmetric", "wrap"}
         What lies outside the image when padding: ``zero`` is the tutorial's
         black border; the others are :func:`numpy.pad`'s modes of the same name.
+    stride : int or (rows, cols)
+        Steps between output pixels, in input pixels: only those outputs are
+        computed (stride 2 is a quarter of the work).
+    dilation : int or (rows, cols)
+        Steps between the kernel's taps (``d - 1`` pixels skipped), as
+        TensorFlow's ``dilations``. Any stride and dilation may be combined.
     strategy : {"auto", "direct", "separable", "fft"}
         How to compute it; every strategy gives the same numbers within the
         tolerance below. ``auto`` picks the cheapest by the cost model.
@@ -123,10 +135,14 @@ def convolve(
            [-4., -4.]])
     >>> convolve(image, [[0, 0, 0], [0, 1, 0], [0, 0, 0]], padding="same").shape
     (3, 3)
+    >>> convolve(np.arange(36).reshape(6, 6), np.ones((3, 3)), padding="same", stride=2)
+    array([[ 63.,  81.,  63.],
+           [171., 189., 135.],
+           [168., 180., 126.]])
     """
     image, weights = _validate(image, kernel, padding, border, strategy, threads)
     dtype = np.dtype(np.float32 if image.dtype == np.float32 else np.float64)
-    geometry = Geometry(weights.shape, padding)
+    geometry = Geometry(weights.shape, padding, stride, dilation)
     shape = _checked_shape(image, geometry)
     out = np.empty(shape, dtype=dtype)
     _run(image, weights, geometry, border, strategy, threads, dtype, ArraySink(out))
@@ -141,6 +157,8 @@ def convolve_uint8(
     border: str = "zero",
     scale: float = 1.0,
     offset: float = 0.0,
+    stride: int | tuple[int, int] = 1,
+    dilation: int | tuple[int, int] = 1,
     strategy: str = "auto",
     threads: int | None = None,
     stats: ClipStats | None = None,
@@ -174,7 +192,7 @@ def convolve_uint8(
         raise ValueError(f"image must be uint8 for convolve_uint8, got dtype {image.dtype}")
     if not (math.isfinite(scale) and math.isfinite(offset)):
         raise ValueError("scale and offset must be finite")
-    geometry = Geometry(weights.shape, padding)
+    geometry = Geometry(weights.shape, padding, stride, dilation)
     shape = _checked_shape(image, geometry)
     out = np.empty(shape, dtype=np.uint8)
     dtype = np.dtype(np.float32)
@@ -222,9 +240,10 @@ def sample_centres(image: ArrayLike, geometry: Geometry, border: str = "zero") -
 def _checked_shape(image: np.ndarray, geometry: Geometry) -> tuple[int, int]:
     if not geometry.fits(image.shape):
         kh, kw = geometry.kernel_shape
+        spread = "" if geometry.dilation == (1, 1) else " dilated to {}x{}".format(*geometry.span)
         raise ValueError(
             f"image: {image.shape[0]}x{image.shape[1]} is smaller than the "
-            f"{kh}x{kw} kernel, so padding='valid' leaves nothing; use padding='same'"
+            f"{kh}x{kw} kernel{spread}, so padding='valid' leaves nothing; use padding='same'"
         )
     return geometry.output_shape(image.shape)
 
@@ -242,21 +261,29 @@ def _run(
     """``weights`` in their own dtype: it sets the separability tolerance (decompose)."""
     out_shape = geometry.output_shape(image.shape)
     if strategy == "auto":
-        strategy = choose_strategy(image.shape, weights, geometry.padding)
+        strategy = choose_strategy(
+            image.shape,
+            weights,
+            geometry.padding,
+            stride=geometry.stride,
+            dilation=geometry.dilation,
+        )
     kernel = weights.astype(np.float64)
     reader = PaddedReader(image, geometry.pads(image.shape), border, dtype)
     plan: Strategy
     if strategy == "fft":
-        plan = FFT(kernel, dtype, out_shape)
+        plan = FFT(kernel, dtype, out_shape, stride=geometry.stride, dilation=geometry.dilation)
     elif strategy == "separable":
         terms = decompose.terms(weights)
         if terms is None:  # forced on a full-rank kernel: one term per SVD component
             terms = decompose.all_terms(kernel)
         # A matrix product multiplies zero weights too: 0 * inf would spread NaN.
         finite = image.dtype.kind != "f" or bool(np.isfinite(image).all())
-        plan = Separable(terms, dtype, products=finite)
+        plan = Separable(
+            terms, dtype, products=finite, stride=geometry.stride, dilation=geometry.dilation
+        )
     else:
-        plan = Direct(kernel, dtype)
+        plan = Direct(kernel, dtype, stride=geometry.stride, dilation=geometry.dilation)
     run_bands(reader, plan, geometry, out_shape, sink, threads, dtype)
 
 

@@ -42,21 +42,17 @@ def run_bands(
     reader: Reader,
     strategy: Strategy,
     geometry: Geometry,
-    out_shape: tuple[int, int],
+    out_shape: tuple[int, ...],
     sink: Sink,
     threads: int | None,
     dtype: np.dtype,
 ) -> None:
     """Compute every output row with ``strategy``, reading ``reader``, writing ``sink``.
 
-    ``dtype`` is the working dtype of the bands a sink receives.
+    ``dtype`` is the working dtype of the bands a sink receives; ``out_shape``
+    is ``(rows, cols)``, or ``(rows, cols, maps)`` for a filter bank.
     """
-    if not geometry.unit:
-        raise ValueError(
-            f"stride {geometry.stride} and dilation {geometry.dilation}: the engine "
-            "supports only stride 1 and dilation 1 so far"
-        )
-    oh, ow = out_shape
+    oh, ow = out_shape[:2]
     rows = strategy.band_rows(reader.shape[1], ow)
     bands = [(r0, min(r0 + rows, oh)) for r0 in range(0, oh, rows)]
     workers = thread_count(threads, oh * ow, len(bands))
@@ -67,7 +63,7 @@ def run_bands(
             src = reader.rows(*geometry.input_rows(r0, r1), scratch)
             dst = sink.view(r0, r1)
             if dst is None:
-                dst = buffer(scratch, "dst", (r1 - r0, ow), dtype)
+                dst = buffer(scratch, "dst", (r1 - r0, *out_shape[1:]), dtype)
             strategy.band(src, dst, scratch)
             sink.write(r0, dst)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Strategy", "buffer"]
+__all__ = ["Pair", "Strategy", "buffer", "column_phases"]
+
+Pair = tuple[int, int]
 
 
 class Strategy:
@@ -27,3 +29,22 @@ def buffer(
     if have is None or have.shape[0] < shape[0] or have.shape[1:] != shape[1:]:
         have = scratch[name] = np.empty(shape, dtype=dtype)
     return have[: shape[0]]
+
+
+def column_phases(
+    src: np.ndarray, step: int, used: tuple[int, ...], scratch: dict[str, np.ndarray], name: str
+) -> dict[int, np.ndarray]:
+    """``src``'s columns dealt into contiguous planes: ``plane[p][:, q] = src[:, q*step + p]``.
+
+    A column stride ``s`` makes every tap read every ``s``-th column; NumPy
+    loops over such views without SIMD, so one copy per band into contiguous
+    planes (only the phases ``used``) is cheaper than strided reads for every
+    tap: on a 4096² float32 image, 3x3 at stride 2, 15 ms against 22 ms.
+    """
+    planes = {}
+    for phase in used:
+        width = (src.shape[1] - phase + step - 1) // step
+        plane = buffer(scratch, f"{name}-phase{phase}", (src.shape[0], width), src.dtype)
+        np.copyto(plane, src[:, phase::step])
+        planes[phase] = plane
+    return planes

@@ -3,6 +3,12 @@
 For each distinct non-zero weight, add up the shifted views of the band
 under its taps, then multiply once: zero taps cost nothing, and sharpen's
 nine taps are two weights. Cost: ``taps + weights`` passes.
+
+With a stride ``(sr, sc)`` and a dilation ``(dr, dc)``, tap ``(u, v)`` of
+output ``(i, j)`` reads padded pixel ``(i·sr + u·dr, j·sc + v·dc)``: each
+view steps by the stride, so only the strided outputs are computed. Rows
+stepped by ``sr`` stay contiguous; columns stepped by ``sc`` are first dealt
+into ``sc`` contiguous planes per band (:func:`.base.column_phases`).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from collections import defaultdict
 import numpy as np
 
 from . import cost
-from .base import Strategy, buffer
+from .base import Pair, Strategy, buffer, column_phases
 
 __all__ = ["Direct", "taps_by_weight"]
 
@@ -20,23 +26,55 @@ __all__ = ["Direct", "taps_by_weight"]
 class Direct(Strategy):
     """One shifted view per tap, one multiply per distinct weight."""
 
-    def __init__(self, kernel: np.ndarray, dtype: np.dtype, name: str = "tmp") -> None:
+    def __init__(
+        self,
+        kernel: np.ndarray,
+        dtype: np.dtype,
+        name: str = "tmp",
+        *,
+        stride: Pair = (1, 1),
+        dilation: Pair = (1, 1),
+    ) -> None:
         self.kh, self.kw = kernel.shape
         self.groups = [(dtype.type(w), taps) for w, taps in taps_by_weight(kernel)]
         self.dtype, self.name = dtype, name
+        self.stride, self.dilation = stride, dilation
+        self.unit = stride == (1, 1) and dilation == (1, 1)
+        sc, dc = stride[1], dilation[1]
+        self.phases = tuple(sorted({v * dc % sc for _, taps in self.groups for _, v in taps}))
 
     def band_rows(self, src_width: int, out_width: int) -> int:
-        row_bytes = self.dtype.itemsize * (src_width + 2 * out_width)
-        # At least twice the halo, or the kh - 1 extra rows each band copies dominate.
+        sr, span = self.stride[0], self.dilation[0] * (self.kh - 1) + 1
+        copies = 2 if self.stride[1] > 1 else 1  # the column planes are a second copy
+        row_bytes = self.dtype.itemsize * (copies * src_width * sr + 2 * out_width)
+        # At least twice the halo, or the extra rows each band copies dominate.
         band_bytes = cost.current().direct_band_bytes
-        return max(1, band_bytes * 3 // row_bytes - self.kh + 1, 2 * (self.kh - 1))
+        halo = max(span - sr, 0)
+        return max(1, (band_bytes * 3 // row_bytes) - halo // sr, 2 * halo // sr)
 
     def band(self, src: np.ndarray, dst: np.ndarray, scratch: dict[str, np.ndarray]) -> None:
         rows, cols = dst.shape
+        if self.unit:
+
+            def tap(u: int, v: int) -> np.ndarray:
+                return src[u : u + rows, v : v + cols]
+
+        else:
+            (sr, sc), (dr, dc) = self.stride, self.dilation
+            planes = column_phases(src, sc, self.phases, scratch, self.name) if sc > 1 else None
+            last = (rows - 1) * sr + 1
+
+            def tap(u: int, v: int) -> np.ndarray:
+                r, c = u * dr, v * dc
+                if planes is None:
+                    return src[r : r + last : sr, c : c + cols]
+                plane, c = planes[c % sc], c // sc
+                return plane[r : r + last : sr, c : c + cols]
+
         tmp = None
         first = True
         for weight, taps in self.groups:
-            views = [src[u : u + rows, v : v + cols] for u, v in taps]
+            views = [tap(u, v) for u, v in taps]
             if len(views) == 1:
                 acc = views[0]
             else:

@@ -17,9 +17,10 @@ the comparison picture) asks a :class:`Geometry` instead of redoing this sum.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
-__all__ = ["PADDINGS", "Geometry", "check_choice", "output_shape", "pad_widths"]
+__all__ = ["PADDINGS", "Geometry", "check_choice", "output_shape", "pad_widths", "pair"]
 
 PADDINGS = ("valid", "same", "full")
 
@@ -32,11 +33,21 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
         raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
 
 
-def _pair(name: str, value: int | tuple[int, int]) -> Pair:
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) and v >= 1 for v in pair):
+def pair(name: str, value: int | tuple[int, int]) -> Pair:
+    """``value`` as ``(rows, cols)``: an int (NumPy's too, not bool) or a pair of them, >= 1."""
+    items: tuple[object, ...]
+    if isinstance(value, numbers.Integral):
+        items = (value, value)
+    else:
+        try:
+            items = tuple(value)  # type: ignore[arg-type]
+        except TypeError:
+            items = (value,)
+    if len(items) != 2 or not all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= 1 for v in items
+    ):
         raise ValueError(f"{name} must be a positive integer or a pair of them; got {value!r}")
-    return pair[0], pair[1]
+    return int(items[0]), int(items[1])  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)
@@ -71,8 +82,8 @@ class Geometry:
             raise ValueError(f"kernel_shape must be two positive sizes; got {kernel_shape!r}")
         object.__setattr__(self, "kernel_shape", (shape[0], shape[1]))
         object.__setattr__(self, "padding", padding)
-        object.__setattr__(self, "stride", _pair("stride", stride))
-        object.__setattr__(self, "dilation", _pair("dilation", dilation))
+        object.__setattr__(self, "stride", pair("stride", stride))
+        object.__setattr__(self, "dilation", pair("dilation", dilation))
 
     @property
     def span(self) -> Pair:

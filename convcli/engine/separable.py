@@ -6,6 +6,10 @@ shift-and-accumulate (:class:`.Direct`); a long one (11+ taps) is a banded
 matrix product (BLAS, in blocks small enough that OpenBLAS stays on the
 calling thread). Cost: the sum of the 1-D costs (a matrix-product pass
 counts ``gemm_cost``), plus 1 per term.
+
+A stride and a dilation split the same way: the row pass computes only the
+strided columns (taps ``dc`` apart) of every padded row, the column pass only
+the strided rows (taps ``dr`` apart) of that.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import cost
-from .base import Strategy, buffer
+from .base import Pair, Strategy, buffer
 from .decompose import Terms
 from .direct import Direct
 
@@ -23,22 +27,34 @@ __all__ = ["Product", "Separable", "one_pass"]
 class Separable(Strategy):
     """Each term a row pass into a buffer, then a column pass out of it."""
 
-    def __init__(self, terms: Terms, dtype: np.dtype, *, products: bool = True) -> None:
+    def __init__(
+        self,
+        terms: Terms,
+        dtype: np.dtype,
+        *,
+        products: bool = True,
+        stride: Pair = (1, 1),
+        dilation: Pair = (1, 1),
+    ) -> None:
         self.kh = terms[0][0].size
+        (sr, sc), (dr, dc) = stride, dilation
         self.passes = [
             (
-                one_pass(row, dtype, across=True, products=products),
-                one_pass(col, dtype, across=False, products=products),
+                one_pass(row, dtype, across=True, products=products, stride=sc, dilation=dc),
+                one_pass(col, dtype, across=False, products=products, stride=sr, dilation=dr),
             )
             for col, row in terms
         ]
-        self.dtype = dtype
+        self.dtype, self.stride = dtype, sr
+        self.halo = dr * (self.kh - 1) + 1 - sr
 
     def band_rows(self, src_width: int, out_width: int) -> int:
-        row_bytes = self.dtype.itemsize * (src_width + 4 * out_width)
-        # The row pass also runs over the kh - 1 halo rows: keep them a quarter at most.
+        sr = self.stride
+        row_bytes = self.dtype.itemsize * (src_width * sr + 4 * out_width * sr)
+        # The row pass also runs over the halo rows: keep them a quarter at most.
         band_bytes = cost.current().band_bytes
-        return max(1, band_bytes * 4 // row_bytes - self.kh + 1, 4 * (self.kh - 1))
+        halo = max(self.halo, 0)
+        return max(1, band_bytes * 4 // row_bytes - halo // sr, 4 * halo // sr)
 
     def band(self, src: np.ndarray, dst: np.ndarray, scratch: dict[str, np.ndarray]) -> None:
         cols = dst.shape[1]
@@ -53,17 +69,33 @@ class Separable(Strategy):
                 dst += term
 
 
-def one_pass(weights: np.ndarray, dtype: np.dtype, *, across: bool, products: bool) -> Strategy:
-    """One 1-D pass: shift-and-add, or for long kernels a banded matrix product."""
+def one_pass(
+    weights: np.ndarray,
+    dtype: np.dtype,
+    *,
+    across: bool,
+    products: bool,
+    stride: int = 1,
+    dilation: int = 1,
+) -> Strategy:
+    """One 1-D pass (``stride`` and ``dilation`` along it): shift-and-add, or for
+    long kernels a banded matrix product."""
     kernel = weights[None, :] if across else weights[:, None]
     if products and cost.uses_product(weights):
-        return Product(weights, dtype, across=across)
-    return Direct(kernel, dtype, "row-tmp" if across else "col-tmp")
+        return Product(weights, dtype, across=across, stride=stride, dilation=dilation)
+    steps = {"stride": (1, stride), "dilation": (1, dilation)}
+    if not across:
+        steps = {"stride": (stride, 1), "dilation": (dilation, 1)}
+    return Direct(kernel, dtype, "row-tmp" if across else "col-tmp", **steps)
 
 
 class Product(Strategy):
     """A 1-D pass as small matrix products: ``out = T @ rows`` (column pass) or
     ``out = cols @ T`` (row pass), ``T`` banded with the weights on its diagonals.
+
+    With a stride ``s`` and a dilation ``d``, output ``j`` of a block takes
+    input ``j·s + t·d`` for tap ``t``: ``T`` has ``(b-1)·s + span`` rows (or
+    columns), so only the strided outputs are computed.
 
     ``T`` spans a block of ``b`` outputs and ``b + k - 1`` inputs, so it does
     about ``(b + k - 1) / k`` times the ideal work, but at BLAS speed: for a
@@ -73,41 +105,54 @@ class Product(Strategy):
     thread: BLAS threads inside our band threads measured 4x slower.
     """
 
-    def __init__(self, weights: np.ndarray, dtype: np.dtype, *, across: bool) -> None:
+    def __init__(
+        self,
+        weights: np.ndarray,
+        dtype: np.dtype,
+        *,
+        across: bool,
+        stride: int = 1,
+        dilation: int = 1,
+    ) -> None:
         model = cost.current()
         self.k, self.dtype, self.across = weights.size, dtype, across
+        self.s, self.span = stride, dilation * (weights.size - 1) + 1
         self.step = rows = model.gemm_rows
-        k = self.k
-        if across:  # (rows, block + k - 1) @ (block + k - 1, block)
+        taps = np.arange(weights.size) * dilation
+        if across:  # (rows, inputs(block)) @ (inputs(block), block)
             self.block = rows
-            matrix = np.zeros((self.block + k - 1, self.block), dtype)
+            matrix = np.zeros((self.inputs(self.block), self.block), dtype)
             for j in range(self.block):
-                matrix[j : j + k, j] = weights
-        else:  # (rows, rows + k - 1) @ (rows + k - 1, block)
-            self.block = max(16, model.blas_serial // (rows * (rows + k - 1)) // 16 * 16)
-            matrix = np.zeros((rows, rows + k - 1), dtype)
+                matrix[j * stride + taps, j] = weights
+        else:  # (rows, inputs(rows)) @ (inputs(rows), block)
+            self.block = max(16, model.blas_serial // (rows * self.inputs(rows)) // 16 * 16)
+            matrix = np.zeros((rows, self.inputs(rows)), dtype)
             for i in range(rows):
-                matrix[i, i : i + k] = weights
+                matrix[i, i * stride + taps] = weights
         matrix.flags.writeable = False
         self.matrix = matrix
 
+    def inputs(self, outputs: int) -> int:
+        """Inputs that ``outputs`` consecutive outputs read."""
+        return (outputs - 1) * self.s + self.span
+
     def band(self, src: np.ndarray, dst: np.ndarray, scratch: dict[str, np.ndarray]) -> None:
         rows, cols = dst.shape
-        step = self.step
+        step, s = self.step, self.s
         for r0 in range(0, rows, step):
             r1 = min(r0 + step, rows)
             if self.across:
                 self._across(src[r0:r1], dst[r0:r1], cols)
             else:
-                self._down(src[r0 : r1 + self.k - 1], dst[r0:r1], cols)
+                self._down(src[r0 * s : r0 * s + self.inputs(r1 - r0)], dst[r0:r1], cols)
 
     def _across(self, src: np.ndarray, dst: np.ndarray, cols: int) -> None:
-        b, k = self.block, self.k
+        b, s = self.block, self.s
         blocks = cols // b
         if blocks:
             stacked = np.lib.stride_tricks.as_strided(
-                src, (blocks, src.shape[0], b + k - 1), (b * src.strides[1], *src.strides),
-                writeable=False,
+                src, (blocks, src.shape[0], self.inputs(b)),
+                (b * s * src.strides[1], *src.strides), writeable=False,
             )  # fmt: skip
             into = np.lib.stride_tricks.as_strided(
                 dst, (blocks, dst.shape[0], b), (b * dst.strides[1], *dst.strides)
@@ -117,14 +162,14 @@ class Product(Strategy):
         if start < cols:
             rest = cols - start
             np.matmul(
-                src[:, start : start + rest + k - 1],
-                self.matrix[: rest + k - 1, :rest],
+                src[:, start * s : start * s + self.inputs(rest)],
+                self.matrix[: self.inputs(rest), :rest],
                 out=dst[:, start:],
             )
 
     def _down(self, src: np.ndarray, dst: np.ndarray, cols: int) -> None:
-        b, k, rows = self.block, self.k, dst.shape[0]
-        matrix = self.matrix[:rows, : rows + k - 1]
+        b, rows = self.block, dst.shape[0]
+        matrix = self.matrix[:rows, : self.inputs(rows)]
         blocks = cols // b
         if blocks:
             stacked = np.lib.stride_tricks.as_strided(
