@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .engine import BORDERS, PADDINGS, convolve, output_shape
+from .engine import BORDERS, PADDINGS, conv2d, convolve, output_shape, pool
 from .errors import ConvcliError, ImageReadError, ImageShapeError, KernelError, OutputError
 from .kernels import FAMILIES, KERNELS, Kernel, load_kernel, parse_kernel
 
@@ -27,11 +27,13 @@ __all__ = [
     "Kernel",
     "KernelError",
     "OutputError",
+    "conv2d",
     "convolve",
     "load_image",
     "load_kernel",
     "output_shape",
     "parse_kernel",
+    "pool",
     "save_image",
 ]
 

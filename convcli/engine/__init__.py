@@ -5,6 +5,8 @@
 - :mod:`.cost`: ``CostModel`` (every tuning constant) and ``choose_strategy``;
 - :mod:`.decompose`: the one separability rule (``separate``, ``terms``);
 - :mod:`.direct`, :mod:`.separable`, :mod:`.fft`: the strategies;
+- :mod:`.bank`: ``conv2d``, a filter bank as one matrix product per band;
+- :mod:`.pool`: ``pool``, TensorFlow's max and average pooling;
 - :mod:`.reader`, :mod:`.bands`, :mod:`.sinks`: the band runner, from a padded
   reader (array or memmap) through a strategy to a sink, on explicit threads.
 """
@@ -12,22 +14,28 @@
 from __future__ import annotations
 
 from .api import ClipStats, convolve, convolve_uint8, sample_centres
+from .bank import LAYOUTS, conv2d
 from .cost import COSTS, STRATEGIES, CostModel, choose_strategy
 from .geometry import PADDINGS, Geometry, output_shape, pad_widths
+from .pool import POOLS, pool
 from .reader import BORDERS
 
 __all__ = [
     "BORDERS",
     "COSTS",
+    "LAYOUTS",
     "PADDINGS",
+    "POOLS",
     "STRATEGIES",
     "ClipStats",
     "CostModel",
     "Geometry",
     "choose_strategy",
+    "conv2d",
     "convolve",
     "convolve_uint8",
     "output_shape",
     "pad_widths",
+    "pool",
     "sample_centres",
 ]

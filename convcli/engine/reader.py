@@ -39,7 +39,11 @@ class Reader(Protocol):
 
 
 class PaddedReader:
-    """An image (array or memmap) seen through its padding, in the working dtype."""
+    """An image (array or memmap) seen through its padding, in the working dtype.
+
+    The image is ``(H, W)``, or ``(H, W, C)`` whose channels are carried along
+    (a filter bank reads all input channels of a band at once).
+    """
 
     def __init__(
         self,
@@ -49,7 +53,7 @@ class PaddedReader:
         dtype: np.dtype,
     ) -> None:
         self.image, self.dtype = image, dtype
-        self.maps = [index_map(n, w, border) for n, w in zip(image.shape, widths, strict=True)]
+        self.maps = [index_map(n, w, border) for n, w in zip(image.shape[:2], widths, strict=True)]
         self.shape = (self.maps[0].size, self.maps[1].size)
         # Without padding or conversion the image itself is the padded source.
         self.direct = not any(any(w) for w in widths) and image.dtype == dtype
@@ -59,7 +63,7 @@ class PaddedReader:
         """Padded rows ``p0:p1``, every padded column: a view or a filled buffer."""
         if self.direct:
             return self.image[p0:p1]
-        out = buffer(scratch, "src", (p1 - p0, self.shape[1]), self.dtype)
+        out = buffer(scratch, "src", (p1 - p0, self.shape[1], *self.image.shape[2:]), self.dtype)
         index = self.maps[0][p0:p1]
         row_runs: list[Segment]
         if index[0] >= 0 and index[-1] - index[0] == index.size - 1:
