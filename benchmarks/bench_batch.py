@@ -35,7 +35,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from convcli import KERNELS, convolve
 from convcli.batch import plan, run, usable_cpus
-from convcli.pipeline import Options
+from convcli.options import Options
 
 
 def make_photos(folder: Path, count: int, size: tuple[int, int] = (1024, 768)) -> list[Path]:
@@ -101,7 +101,7 @@ def convcli_stages(paths: list[Path], out: Path, stages: dict[str, list[float]])
     from convcli.imageio import load_image, save_image
     from convcli.pipeline import filter_image, map_range
 
-    options = Options(kernel=KERNELS["sharpen"], padding="same")
+    options = Options.build(KERNELS["sharpen"], padding="same")
     start = time.perf_counter()
     for path in paths:
         t0 = time.perf_counter()
@@ -112,7 +112,7 @@ def convcli_stages(paths: list[Path], out: Path, stages: dict[str, list[float]])
         t2 = time.perf_counter()
         raw = filter_image(gray, options, path)
         t3 = time.perf_counter()
-        pixels, _ = map_range(raw, options.output_range)
+        pixels, _ = map_range(raw, options.write.output_range)
         save_image(pixels, out / f"{path.stem}.png")
         t4 = time.perf_counter()
         decode = t1 - t0
@@ -125,7 +125,7 @@ def convcli_stages(paths: list[Path], out: Path, stages: dict[str, list[float]])
 
 
 def convcli_batch(folder: Path, out: Path, jobs: int) -> float:
-    options = Options(kernel=KERNELS["sharpen"], padding="same")
+    options = Options.build(KERNELS["sharpen"], padding="same")
     start = time.perf_counter()
     batch = plan([folder], out, options)
     results = list(run(batch, options, jobs=jobs))
