@@ -25,6 +25,7 @@ __all__ = [
     "RANGES",
     "Options",
     "Outcome",
+    "Rendered",
     "carry_alpha",
     "check_target",
     "compare_path",
@@ -34,6 +35,7 @@ __all__ = [
     "map_range",
     "output_format",
     "process",
+    "render",
     "write_compare",
 ]
 
@@ -75,15 +77,8 @@ def process(source: Path, target: Path, options: Options) -> Outcome:
     )
     try:
         pixels, alpha = _split_alpha(image)
-        if fused_8bit(pixels, options, fmt):
-            out, shape, raw_min, raw_max, clipped = _filter_fused(pixels, options, source)
-        else:
-            raw = filter_image(pixels, options, source)
-            shape, raw_min, raw_max = raw.shape, float(raw.min()), float(raw.max())
-            if fmt == "NPY":
-                out, clipped = raw, 0.0  # the float result itself, nothing clipped
-            else:
-                out, clipped = map_range(raw, write.output_range)
+        rendered = render(pixels, options, fmt, source)
+        out, shape = rendered.out, rendered.shape
         if alpha is not None:
             out = np.dstack([out, carry_alpha(alpha, options)])
         save_image(
@@ -101,10 +96,42 @@ def process(source: Path, target: Path, options: Options) -> Outcome:
         input_size=(image.shape[1], image.shape[0]),
         output_size=(shape[1], shape[0]),
         warnings=tuple(notes),
-        raw_min=raw_min,
-        raw_max=raw_max,
-        clipped=clipped,
+        raw_min=rendered.raw_min,
+        raw_max=rendered.raw_max,
+        clipped=rendered.clipped,
     )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What the writer is given for one image (before alpha), and the report's figures."""
+
+    out: np.ndarray  # the array save_image writes: uint8 (fused), 0..255-scale floats, or raw
+    raw: np.ndarray | None  # the float result before --range (None on the fused path)
+    shape: tuple[int, ...]
+    raw_min: float
+    raw_max: float
+    clipped: float  # share of pixels (any channel) that clipping changed
+
+
+def render(
+    pixels: np.ndarray, options: Options, fmt: str = "PNG", source: Path | None = None
+) -> Rendered:
+    """The steps and ``--range`` on loaded pixels (no alpha): what :func:`process` writes.
+
+    The fused 8-bit path where :func:`fused_8bit` allows it, else the float
+    path and :func:`map_range` (``.npy`` keeps the float result). Public so
+    that ``convcli explain`` shows the very value ``apply`` writes.
+    """
+    if fused_8bit(pixels, options, fmt):
+        out, shape, raw_min, raw_max, clipped = _filter_fused(pixels, options, source)
+        return Rendered(out, None, shape, raw_min, raw_max, clipped)
+    raw = filter_image(pixels, options, source)
+    if fmt == "NPY":
+        out, clipped = raw, 0.0  # the float result itself, nothing clipped
+    else:
+        out, clipped = map_range(raw, options.write.output_range)
+    return Rendered(out, raw, raw.shape, float(raw.min()), float(raw.max()), clipped)
 
 
 def output_format(target: Path, options: Options | None = None) -> str:
