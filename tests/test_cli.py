@@ -253,6 +253,7 @@ def test_a_quiet_apply_never_loads_rich(tmp_path, rgb_jpeg):
 def test_a_mistyped_command_gets_a_suggestion():
     result = run("aply", "x", "y")
     assert result.exit_code == 2
-    assert "No such command 'aply'. Did you mean 'apply'? Commands: apply, gallery, kernels." in (
-        result.stderr
+    assert (
+        "No such command 'aply'. Did you mean 'apply'? Commands: apply, explain, gallery, kernels."
+        in result.stderr
     )

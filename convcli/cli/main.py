@@ -15,7 +15,12 @@ from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 
 # Each command's module is imported only when that command runs (or --help
 # lists them): `apply` need not pay for the kernel grids or the gallery.
-_COMMANDS = {"apply": ".apply", "gallery": ".gallery", "kernels": ".kernel_view"}
+_COMMANDS = {
+    "apply": ".apply",
+    "explain": ".explain",
+    "gallery": ".gallery",
+    "kernels": ".kernel_view",
+}
 
 
 class _Group(click.Group):

@@ -1,0 +1,207 @@
+"""``convcli explain``: one output pixel's arithmetic, with the user's own numbers.
+
+The numbers come from :func:`convcli.explain.explain` (the engine's geometry,
+the run's own steps, the value ``apply`` writes); this module only parses
+the command line the way ``apply`` does and draws the result for an
+80-column terminal: colour only on a terminal, ASCII where stdout cannot
+encode the few symbols used.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import ConvcliError, KernelError
+from ..kernels import Kernel, prepare
+from ..limits import MAX_PIXELS, MAX_PIXELS_CEILING
+from . import common
+from .common import EXIT_FAILED
+from .params import (
+    Background,
+    KernelSpec,
+    Number,
+    border_option,
+    color_option,
+    padding_option,
+    range_option,
+    size_option,
+)
+
+
+class Position(click.ParamType):
+    """``ROW,COL``: integers, negative counting from the end as in Python."""
+
+    name = "ROW,COL"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[int, int]:
+        if isinstance(value, tuple):
+            return value
+        parts = str(value).replace(" ", "").split(",")
+        try:
+            row, col = (int(p) for p in parts)
+        except ValueError:
+            self.fail(f"{value!r} is not a position; use ROW,COL such as 0,0 or -1,-1", param, ctx)
+        return row, col
+
+
+@click.command()
+@click.option(
+    "-k",
+    "--kernel",
+    "kernel_specs",
+    type=KernelSpec(),
+    required=True,
+    multiple=True,
+    help="One kernel, as for 'apply': a name (sharpen), name:key=value, a file or a matrix.",
+)
+@padding_option("valid", "valid: no padding. same: keep the size. full: pad k-1 on every side.")
+@border_option("What the padding cells hold (numpy.pad's names).")
+@click.option("--normalize", is_flag=True, help="Divide the kernel by the sum of its weights.")
+@click.option("--flip", is_flag=True, help="Rotate the kernel 180° (a true convolution).")
+@click.option("--scale", type=Number(nonzero=True), default=1.0, help="Divide the result by X.")
+@click.option("--offset", type=Number(), default=0.0, help="Add Y to the result, e.g. 128.")
+@range_option("How results become 0..255: clip, abs (magnitude, then clip), rescale (min..max).")
+@color_option("Read the image in colour; --channel picks the one explained.")
+@click.option(
+    "--channel",
+    type=click.Choice(("R", "G", "B"), case_sensitive=False),
+    default=None,
+    help="With --color: the channel to explain (default R).",
+)
+@size_option("Resize (after grayscale) to WxH, or N for NxN, e.g. 224, as 'apply' does.")
+@click.option(
+    "--max-pixels",
+    type=click.IntRange(1, MAX_PIXELS_CEILING),
+    default=MAX_PIXELS,
+    show_default=True,
+    help="Refuse, unread, images whose header declares more pixels.",
+)
+@click.option(
+    "--background",
+    type=Background(),
+    default="white",
+    show_default=True,
+    help="What transparency is flattened over: a gray level 0-255 or a colour name.",
+)
+@click.option(
+    "--at",
+    "at",
+    type=Position(),
+    default="0,0",
+    show_default=True,
+    help="The output pixel to explain, ROW,COL; negative counts from the end (-1,-1).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the same as one JSON document.")
+@click.option(
+    "--pool",
+    hidden=True,
+    default=None,
+    help="Not explained: pooling is a step after the window (use 'apply').",
+)
+@click.argument("image", type=click.Path(path_type=Path, dir_okay=False))
+def explain(
+    kernel_specs: tuple[Kernel, ...],
+    padding: str,
+    border: str,
+    normalize: bool,
+    flip: bool,
+    scale: float,
+    offset: float,
+    value_range: str,
+    color: bool,
+    channel: str | None,
+    size: tuple[int, int] | None,
+    max_pixels: int,
+    background: tuple[int, int, int],
+    at: tuple[int, int],
+    as_json: bool,
+    pool: str | None,
+    image: Path,
+) -> None:
+    """Show how one output pixel of IMAGE is computed, step by step.
+
+    Prints the shape arithmetic (how the padding and output size follow from
+    the image, the kernel and the options), then for output pixel --at the
+    window of input values the kernel sees (padding cells in [brackets]),
+    the kernel as applied, the element-wise products, their sum, every later
+    step in the order 'apply' runs them, and the value 'apply' writes at
+    that pixel with the same options. Options mean what they mean for
+    'apply'; one kernel at a time.
+
+    \b
+    Examples:
+      convcli explain -k sharpen --size 224 cat.jpg
+      convcli explain -k sharpen -p same --at -1,-1 cat.jpg     # last pixel
+      convcli explain -k blur -p same -b reflect --at 0,5 cat.jpg
+      convcli explain -k sobel-x --range abs --json cat.jpg
+      convcli explain -k outline --color --channel G photo.png
+    """
+    from ..explain import PositionError, UnsupportedError
+    from ..explain import explain as take_apart
+    from ..imageio import load_image
+    from ..options import Options
+
+    if len(kernel_specs) > 1:
+        raise click.UsageError(
+            "explain takes one kernel; a chain of -k is not explained "
+            "(explain each kernel on its own, or use 'apply')"
+        )
+    if pool is not None:
+        raise click.UsageError("--pool is not explained: explain shows the convolution alone")
+    if channel is not None and not color:
+        raise click.UsageError("--channel needs --color (without it the image is gray)")
+    try:
+        kernel = prepare(kernel_specs[0], normalize=normalize, flip=flip)
+    except KernelError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--normalize'") from None
+    options = Options.build(
+        kernel,
+        padding=padding.lower(),
+        border=border.lower(),
+        scale=scale,
+        offset=offset,
+        size=size,
+        max_pixels=max_pixels,
+        background=background,
+        color=color,
+        output_range=value_range.lower(),
+    )
+    notes: list[str] = []
+    try:
+        pixels = load_image(
+            image,
+            size,
+            max_pixels=max_pixels,
+            background=background,
+            warnings=notes,
+            color=color,
+        )
+        picked = None if not color else "RGB".index((channel or "R").upper())
+        try:
+            result = take_apart(pixels, options, at, channel=picked)
+        except (PositionError, UnsupportedError) as exc:
+            text = f"--at {exc}" if isinstance(exc, PositionError) else str(exc)
+            raise click.UsageError(text) from None
+    except ConvcliError as exc:
+        if common.debug:
+            traceback.print_exception(exc, file=sys.stderr)
+        common.say("error", str(exc))
+        sys.exit(EXIT_FAILED)
+    finally:
+        for note in notes:
+            common.say("warning", f"{image}: {note}")
+    from .explain_view import reading, render_text
+
+    if as_json:
+        document = {"image": str(image), **result.document(), "kernel_reading": reading(kernel)}
+        click.echo(json.dumps(document, indent=2))
+        return
+    render_text(result, kernel, image, options, flip=flip, normalize=normalize)
