@@ -41,12 +41,12 @@ except ImportError:
 
 def tutorial_convolve(img: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """The tutorial's loop, verbatim but for rectangular shapes (as tests/oracle.py)."""
-    tgt_h, tgt_w = img.shape[0] - kernel.shape[0] + 1, img.shape[1] - kernel.shape[1] + 1
-    k = kernel.shape[0]
+    kh, kw = kernel.shape  # each axis its own size: the kernel need not be square
+    tgt_h, tgt_w = img.shape[0] - kh + 1, img.shape[1] - kw + 1
     convolved_img = np.zeros(shape=(tgt_h, tgt_w))
     for i in range(tgt_h):
         for j in range(tgt_w):
-            mat = img[i : i + k, j : j + k]
+            mat = img[i : i + kh, j : j + kw]
             convolved_img[i, j] = np.sum(np.multiply(mat, kernel))
     return convolved_img
 
@@ -68,15 +68,26 @@ def gaussian(size: int) -> np.ndarray:
     return line
 
 
+def gaussian32(size: int = 31, sigma: float = 5.0) -> np.ndarray:
+    """OpenCV's own 1-D Gaussian in float32 (as a user's float32 ``.npy`` would hold)."""
+    if cv2 is not None:
+        return cv2.getGaussianKernel(size, sigma, ktype=cv2.CV_32F).ravel()
+    x = np.arange(size) - (size - 1) / 2
+    line = np.exp(-(x**2) / (2 * sigma**2))
+    return (line / line.sum()).astype(np.float32)
+
+
 def kernels() -> dict[str, tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]]:
     """name -> (2-D weights, (column, row) if separable)."""
     rng = np.random.default_rng(0)
-    g15, g31 = gaussian(15), gaussian(31)
+    g15, g31, f31 = gaussian(15), gaussian(31), gaussian32()
     return {
         "3x3 sharpen": (np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], float), None),
         "5x5 dense": (rng.normal(size=(5, 5)), None),
         "15x15 separable": (np.outer(g15, g15), (g15, g15)),
         "31x31 separable": (np.outer(g31, g31), (g31, g31)),
+        # Weights in float32: separable by float32's precision, not float64's.
+        "31x31 separable f32": (f31[:, None] @ f31[None, :], (f31, f31)),
         "31x31 dense": (rng.normal(size=(31, 31)) / 31, None),
     }
 
