@@ -149,16 +149,6 @@ def test_sample_centres_strides_and_carries_channels():
     np.testing.assert_array_equal(got, image[1:6:2, 1:7:2])
 
 
-def test_the_runner_refuses_strides_it_cannot_do_yet():
-    image = np.zeros((8, 8))
-    geometry = Geometry((3, 3), "valid", stride=2)
-    out = np.empty(geometry.output_shape(image.shape))
-    reader = PaddedReader(image, geometry.pads(image.shape), "zero", np.dtype(np.float64))
-    strategy = Direct(np.ones((3, 3)), np.dtype(np.float64))
-    with pytest.raises(ValueError, match="only stride 1 and dilation 1"):
-        run_bands(reader, strategy, geometry, out.shape, ArraySink(out), 1, out.dtype)
-
-
 def test_the_runner_reads_a_memmap_and_fills_a_memmap(tmp_path, monkeypatch):
     # Small bands, so the 40 rows cross several bands on two threads.
     monkeypatch.setattr(cost, "COSTS", dataclasses.replace(cost.COSTS, direct_band_bytes=64))
