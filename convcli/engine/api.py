@@ -86,8 +86,12 @@ def convolve(
     Returns
     -------
     ndarray
-        ``float32`` if ``image`` is ``float32``, else ``float64``; never
-        rounded or clipped (that is the writer's job).
+        ``float32`` if ``image`` is ``float32`` (in either byte order), else
+        ``float64``; never rounded or clipped (that is the writer's job).
+        NaN and infinities in ``image`` spoil exactly the outputs whose
+        window holds them at a non-zero weight, whatever the strategy: a
+        non-finite image is always computed directly (FFT would spread them
+        over a tile).
 
     Raises
     ------
@@ -141,7 +145,7 @@ def convolve(
            [168., 180., 126.]])
     """
     image, weights = _validate(image, kernel, padding, border, strategy, threads)
-    dtype = np.dtype(np.float32 if image.dtype == np.float32 else np.float64)
+    dtype = working_dtype(image.dtype)
     geometry = Geometry(weights.shape, padding, stride, dilation)
     shape = _checked_shape(image, geometry)
     out = np.empty(shape, dtype=dtype)
@@ -260,6 +264,12 @@ def _run(
 ) -> None:
     """``weights`` in their own dtype: it sets the separability tolerance (decompose)."""
     out_shape = geometry.output_shape(image.shape)
+    if strategy != "direct" and not all_finite(image):
+        # FFT spreads one NaN or infinity over its whole tile, and SVD factors put
+        # tiny non-zero weights where the kernel has zeros (1e-17 * inf is inf): so a
+        # non-finite image is computed directly, whatever was asked, and no strategy
+        # changes the answer.
+        strategy = "direct"
     if strategy == "auto":
         strategy = choose_strategy(
             image.shape,
@@ -277,14 +287,34 @@ def _run(
         terms = decompose.terms(weights)
         if terms is None:  # forced on a full-rank kernel: one term per SVD component
             terms = decompose.all_terms(kernel)
-        # A matrix product multiplies zero weights too: 0 * inf would spread NaN.
-        finite = image.dtype.kind != "f" or bool(np.isfinite(image).all())
-        plan = Separable(
-            terms, dtype, products=finite, stride=geometry.stride, dilation=geometry.dilation
-        )
+        # Only finite images get here (above), so matrix products, which multiply
+        # zero weights too, cannot turn 0 * inf into NaN.
+        plan = Separable(terms, dtype, stride=geometry.stride, dilation=geometry.dilation)
     else:
         plan = Direct(kernel, dtype, stride=geometry.stride, dilation=geometry.dilation)
     run_bands(reader, plan, geometry, out_shape, sink, threads, dtype)
+
+
+def all_finite(image: np.ndarray) -> bool:
+    """Whether every pixel is finite: NaN propagates through min, infinities show in
+    min or max, and neither allocates a full-size boolean array as ``isfinite`` would.
+
+    >>> all_finite(np.array([[1.0, np.nan]])), all_finite(np.array([[1, 2]]))
+    (False, True)
+    """
+    if image.dtype.kind != "f":
+        return True
+    return bool(np.isfinite(image.min()) and np.isfinite(image.max()))
+
+
+def working_dtype(image_dtype: np.dtype) -> np.dtype:
+    """float32 for float32 images in either byte order, else float64 (the dtype policy).
+
+    >>> working_dtype(np.dtype(">f4")), working_dtype(np.dtype("f2"))
+    (dtype('float32'), dtype('float64'))
+    """
+    native = image_dtype.newbyteorder("=")
+    return np.dtype(np.float32 if native == np.float32 else np.float64)
 
 
 # --- argument checking ------------------------------------------------------------

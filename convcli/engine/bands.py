@@ -59,6 +59,13 @@ def run_bands(
 
     def work(chunk: list[tuple[int, int]]) -> None:
         scratch: dict[str, np.ndarray] = {}
+        # inf - inf is NaN and huge sums overflow: results, not errors (the
+        # engine never prints, and a caller's warnings filter must not turn them
+        # into exceptions half-way through a band).
+        with np.errstate(invalid="ignore", over="ignore"):
+            _bands(chunk, scratch)
+
+    def _bands(chunk: list[tuple[int, int]], scratch: dict[str, np.ndarray]) -> None:
         for r0, r1 in chunk:
             src = reader.rows(*geometry.input_rows(r0, r1), scratch)
             dst = sink.view(r0, r1)
