@@ -501,12 +501,15 @@ def save_image(
 
     target = Path(path)
     array = np.asarray(array)
-    if array.size == 0 or not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
+    fmt = OUTPUT_FORMATS.get(target.suffix.lower())
+    maps = fmt == "NPY" and array.ndim == 3  # a .npy also holds feature maps (H, W, maps)
+    if array.size == 0 or not (
+        array.ndim == 2 or maps or (array.ndim == 3 and array.shape[2] in (3, 4))
+    ):
         raise ValueError(
             f"array must be a non-empty (H, W), (H, W, 3) or (H, W, 4) array, "
             f"got shape {array.shape}"
         )
-    fmt = OUTPUT_FORMATS.get(target.suffix.lower())
     if fmt is None:
         raise OutputError(f"unknown output format {target.suffix!r}", target)
     if depth not in (8, 16) or (

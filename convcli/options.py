@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .kernels import Kernel
+from .kernels.banks import Bank
 from .limits import MAX_PIXELS
-from .steps import Affine, Convolve, Step
+from .steps import Activation, Affine, Bias, Combine, Convolve, Filters, Pool, Step
 
 __all__ = ["DEPTHS", "RANGES", "Options", "ReadOptions", "WriteOptions"]
 
@@ -56,31 +57,81 @@ class Options:
     threads: int | None = None  # engine threads per image; None: the engine decides by size
 
     def __post_init__(self) -> None:
-        if not any(isinstance(step, Convolve) for step in self.steps):
+        if not any(isinstance(step, (Convolve, Filters)) for step in self.steps):
             raise ValueError("options need at least one convolution step")
 
     @classmethod
     def build(
         cls,
-        kernel: Kernel,
+        kernel: Kernel | Bank,
         *,
-        then: tuple[Kernel, ...] = (),
+        then: tuple[Kernel | Bank, ...] = (),
         padding: str = "valid",
         border: str = "zero",
+        stride: int | tuple[int, int] = 1,
+        dilation: int | tuple[int, int] = 1,
+        layout: str = "hwio",
+        bias: tuple[float, ...] | None = None,
+        combine: str | None = None,
+        activation: str | None = None,
+        pool: Pool | None = None,
         scale: float = 1.0,
         offset: float = 0.0,
         threads: int | None = None,
         **groups: Any,
     ) -> Options:
-        """Options from flat keywords: the kernels (``kernel``, then ``then`` in order)
-        with one padding and border, ``--scale``/``--offset`` last, and any field of
+        """Options from flat keywords, in the layer's fixed order: the kernels
+        (``kernel``, then ``then``; a filter bank only last) with one padding,
+        border, stride and dilation -> ``bias`` -> ``combine`` -> ``activation``
+        -> ``pool`` -> ``--scale``/``--offset``; and any field of
         :class:`ReadOptions` or :class:`WriteOptions` by name.
+
+        With ``combine`` the kernels (or the bank's maps) are applied side by
+        side to the same input (``"maps"`` keeps each as its own map);
+        without it they are chained. ``ValueError`` for combinations that
+        cannot be built (a message a CLI can show as a usage error).
 
         >>> from convcli.kernels import KERNELS
         >>> Options.build(KERNELS["blur"], padding="same", color=True).read.color
         True
+        >>> Options.build(KERNELS["sobel-x"], then=(KERNELS["sobel-y"],), combine="magnitude").maps
+        1
         """
-        steps: list[Step] = [Convolve(k, padding, border) for k in (kernel, *then)]
+        chain = (kernel, *then)
+        geometry: dict[str, Any] = {"padding": padding, "border": border}
+        geometry |= {"stride": stride, "dilation": dilation}
+        banks = [i for i, k in enumerate(chain) if isinstance(k, Bank)]
+        steps: list[Step] = []
+        if combine is not None:
+            if banks and len(chain) > 1:
+                raise ValueError("--combine applies one filter bank, or several 2-D kernels")
+            if banks:
+                steps.append(Filters(bank=chain[0], layout=layout, **geometry))  # type: ignore[arg-type]
+            else:
+                steps.append(Filters(kernels=chain, **geometry))  # type: ignore[arg-type]
+        else:
+            if banks and banks != [len(chain) - 1]:
+                raise ValueError("a filter bank can only be the last kernel of a chain")
+            for k in chain:
+                if isinstance(k, Bank):
+                    steps.append(Filters(bank=k, layout=layout, **geometry))
+                else:
+                    steps.append(Convolve(k, **geometry))
+        last = steps[-1]
+        maps = last.maps if isinstance(last, Filters) else 1
+        if bias is not None:
+            if len(bias) != maps:
+                raise ValueError(
+                    f"--bias has {len(bias)} value{'s' if len(bias) != 1 else ''}; the "
+                    f"convolution makes {maps} map{'s' if maps != 1 else ''}"
+                )
+            steps.append(Bias(tuple(float(b) for b in bias)))
+        if combine is not None and combine != "maps":
+            steps.append(Combine(combine))
+        if activation is not None:
+            steps.append(Activation(activation))
+        if pool is not None:
+            steps.append(pool)
         if (scale, offset) != (1, 0):
             steps.append(Affine(scale, offset))
         read_names = {f.name for f in dataclasses.fields(ReadOptions)}
@@ -96,22 +147,53 @@ class Options:
         )
 
     @property
+    def maps(self) -> int:
+        """Output maps per image: a bank's or side-by-side kernels' count unless
+        combined, else 1 (a colour image's channels are not maps)."""
+        count = 1
+        for step in self.steps:
+            if isinstance(step, Filters):
+                count = step.maps
+            elif isinstance(step, Combine):
+                count = 1
+        return count
+
+    @property
+    def channels(self) -> int | None:
+        """Input channels the first step reads: 1 or 3 for a filter bank, None otherwise."""
+        first = self.steps[0]
+        return first.channels if isinstance(first, Filters) and first.bank is not None else None
+
+    @property
+    def label(self) -> str:
+        """The filters' names, joined by ``+`` (the ``{kernel}`` of ``--name``)."""
+        return "+".join(s.name for s in self.steps if isinstance(s, (Convolve, Filters)))
+
+    @property
     def convolutions(self) -> tuple[Convolve, ...]:
         return tuple(step for step in self.steps if isinstance(step, Convolve))
 
     @property
+    def filters(self) -> tuple[Convolve | Filters, ...]:
+        """The convolution steps, chained or side by side, in order."""
+        return tuple(step for step in self.steps if isinstance(step, (Convolve, Filters)))
+
+    @property
     def kernels(self) -> tuple[Kernel, ...]:
-        """Every kernel, in the order they are applied (for names and reports)."""
-        return tuple(step.kernel for step in self.convolutions)
+        """Every 2-D kernel, in the order they are applied (for names and reports)."""
+        found: list[Kernel] = []
+        for step in self.filters:
+            found.extend((step.kernel,) if isinstance(step, Convolve) else step.kernels)
+        return tuple(found)
 
     @property
     def padding(self) -> str:
         """The first convolution's padding (the CLI gives every kernel the same)."""
-        return self.convolutions[0].padding
+        return self.filters[0].padding
 
     @property
     def border(self) -> str:
-        return self.convolutions[0].border
+        return self.filters[0].border
 
     def describe(self) -> dict[str, Any]:
         """The ``--json`` ``options`` block: every field, kernels by name.
@@ -120,7 +202,12 @@ class Options:
         ``steps`` lists every step in order.
         """
         doc: dict[str, Any] = {
-            "kernels": [k.name for k in self.kernels],
+            "kernels": [
+                name
+                for s in self.filters
+                for name in ([s.bank.name] if isinstance(s, Filters) and s.bank else [])
+                or [k.name for k in ((s.kernel,) if isinstance(s, Convolve) else s.kernels)]
+            ],
             "padding": self.padding,
             "border": self.border,
             "steps": [step.describe() for step in self.steps],

@@ -17,7 +17,7 @@ import numpy as np
 from .engine import ClipStats, convolve_uint8, sample_centres
 from .errors import ImageShapeError, OutputError
 from .options import DEPTHS, RANGES, Options
-from .steps import Convolve, Step
+from .steps import Convolve, Filters, Pool, Step
 
 __all__ = [
     "DEPTHS",
@@ -54,13 +54,36 @@ class Outcome:
     raw_min: float | None = None  # the float result before --range and clipping
     raw_max: float | None = None
     clipped: float = 0.0  # share of output pixels (0..1) that clipping changed
+    geometry: dict[str, object] | None = None  # pads, stride, dilation, maps (--json)
 
 
-def process(source: Path, target: Path, options: Options) -> Outcome:
+def geometry_of(options: Options, shape: tuple[int, ...]) -> dict[str, object]:
+    """What the first convolution did to an image of ``shape``, for ``--json``:
+    ``pads`` (``top``, ``bottom``, ``left``, ``right``), ``stride``, ``dilation``
+    (``[rows, cols]``) and the number of output ``maps``."""
+    geometry = options.filters[0].geometry
+    (top, bottom), (left, right) = geometry.pads(shape)
+    return {
+        "pads": {"top": top, "bottom": bottom, "left": left, "right": right},
+        "stride": list(geometry.stride),
+        "dilation": list(geometry.dilation),
+        "maps": options.maps,
+    }
+
+
+def process(
+    source: Path, target: Path, options: Options, targets: tuple[Path, ...] = ()
+) -> Outcome:
+    """Read ``source``, apply the steps, write ``target``.
+
+    Several output maps go to one ``.npy`` ``target`` as ``(H, W, maps)``, or
+    to image files, one per map: ``targets`` (``targets[m]`` for map ``m``).
+    """
     from .imageio import load_image, save_image  # Pillow only when there is work
 
     write = options.write
-    check_target(source, target, overwrite=write.overwrite)
+    for path in targets or (target,):
+        check_target(source, path, overwrite=write.overwrite)
     if write.compare:
         check_target(source, compare_path(target), overwrite=write.overwrite)
     fmt = output_format(target, options)
@@ -72,24 +95,30 @@ def process(source: Path, target: Path, options: Options) -> Outcome:
         max_pixels=read.max_pixels,
         background=read.background,
         warnings=notes,
-        color=read.color,
+        color=read.color if options.channels is None else options.channels == 3,
         wide=write.depth == 16,
     )
     try:
         pixels, alpha = _split_alpha(image)
+        if options.maps > 1:
+            alpha = None  # feature maps are not pictures with transparency
         rendered = render(pixels, options, fmt, source)
         out, shape = rendered.out, rendered.shape
         if alpha is not None:
             out = np.dstack([out, carry_alpha(alpha, options)])
-        save_image(
-            out,
-            target,
-            overwrite=write.overwrite,
-            depth=write.depth,
-            compression=write.png_compression,
-        )
-        if write.compare:
-            write_compare(pixels, out, target, options)
+        if options.maps > 1 and fmt != "NPY":
+            assert rendered.raw is not None  # several maps never take the fused path
+            _write_maps(rendered.raw, targets, options)
+        else:
+            save_image(
+                out,
+                target,
+                overwrite=write.overwrite,
+                depth=write.depth,
+                compression=write.png_compression,
+            )
+            if write.compare:
+                write_compare(pixels, out, target, options)
     except MemoryError:
         raise ImageShapeError("not enough memory to filter this image", source) from None
     return Outcome(
@@ -99,6 +128,7 @@ def process(source: Path, target: Path, options: Options) -> Outcome:
         raw_min=rendered.raw_min,
         raw_max=rendered.raw_max,
         clipped=rendered.clipped,
+        geometry=geometry_of(options, pixels.shape),
     )
 
 
@@ -132,6 +162,21 @@ def render(
     else:
         out, clipped = map_range(raw, options.write.output_range)
     return Rendered(out, raw, raw.shape, float(raw.min()), float(raw.max()), clipped)
+
+
+def _write_maps(raw: np.ndarray, targets: tuple[Path, ...], options: Options) -> None:
+    """Each map of ``raw`` ``(H, W, maps)`` to its own image file, as a gray image."""
+    from .imageio import save_image
+
+    if len(targets) != raw.shape[2]:
+        raise ValueError(f"{raw.shape[2]} maps need as many targets, got {len(targets)}")
+    write = options.write
+    for index, path in enumerate(targets):
+        out, _ = map_range(raw[:, :, index], write.output_range)
+        save_image(
+            out, path, overwrite=write.overwrite, depth=write.depth,
+            compression=write.png_compression,
+        )  # fmt: skip
 
 
 def output_format(target: Path, options: Options | None = None) -> str:
@@ -192,6 +237,8 @@ def _filter_fused(
         step.kernel.weights,
         padding=step.padding,
         border=step.border,
+        stride=step.stride,
+        dilation=step.dilation,
         stats=stats,
         threads=options.threads,
     )
@@ -202,12 +249,15 @@ def filter_image(image: np.ndarray, options: Options, source: Path | None = None
     """The float path: every step in order, never rounded or clipped.
 
     ``image`` is ``(H, W)``, or ``(H, W, C)`` whose channels are filtered one
-    by one. Kernels are chained in floating point with no rounding or clipping
+    by one, unless a filter bank reads them together (its ``C_in`` is 3).
+    Kernels are chained in floating point with no rounding or clipping
     between them; each kernel's own ``scale``/``offset`` (from a kernel file)
     applies to its step, ``--scale``/``--offset`` (an :class:`Affine` step)
-    at the end. :func:`map_range` and the writer round.
+    at the end. :func:`map_range` and the writer round. The result is
+    ``(H', W')``, ``(H', W', C)`` for colour, or ``(H', W', maps)``.
     """
-    if image.ndim == 3:
+    reads_channels = any(isinstance(s, Filters) and s.bank is not None for s in options.steps)
+    if image.ndim == 3 and not reads_channels:
         channels = [filter_image(image[..., c], options, source) for c in range(image.shape[2])]
         return np.stack(channels, axis=-1)
     result = image
@@ -219,12 +269,20 @@ def filter_image(image: np.ndarray, options: Options, source: Path | None = None
 
 def _check_fits(shape: tuple[int, ...], step: Step, index: int, source: Path | None) -> None:
     """The one shape check a user can trip over: nothing left after 'valid'."""
-    if min(step.output_shape(shape)) > 0 or not isinstance(step, Convolve):
+    if not isinstance(step, (Convolve, Filters, Pool)) or min(step.output_shape(shape)) > 0:
         return
     what = "image" if index == 0 else f"result of kernel {index}"
-    kh, kw = step.kernel.shape
+    if isinstance(step, Pool):
+        kh, kw = step.size
+        raise ImageShapeError(
+            f"{what} is {shape[1]}x{shape[0]}, smaller than the {kw}x{kh} pool: "
+            "'valid' leaves nothing (use --pool max:padding=same)",
+            source,
+        )
+    kh, kw = step.geometry.span
+    spread = "" if step.geometry.dilation == (1, 1) else " (dilated)"
     raise ImageShapeError(
-        f"{what} is {shape[1]}x{shape[0]}, smaller than the {kw}x{kh} kernel: "
+        f"{what} is {shape[1]}x{shape[0]}, smaller than the {kw}x{kh} kernel{spread}: "
         "'valid' padding leaves nothing (use --padding same)",
         source,
     )
@@ -269,13 +327,15 @@ def carry_alpha(alpha: np.ndarray, options: Options) -> np.ndarray:
     """Alpha moved exactly as the pixels were: cropped by ``valid``, kept by
     ``same``, extended by ``full`` with the ``--border`` rule (zero: transparent).
 
-    Each convolution's geometry picks the alpha value under its anchor, so
-    the values are copied, never blurred.
+    Each step that moves pixels (a convolution's padding, stride and
+    dilation, a pool's) takes the value its output is centred on
+    (:func:`convcli.engine.sample_centres`): copied, never blurred.
     """
     result = alpha
-    for step in options.convolutions:
-        result = sample_centres(result, step.geometry, step.border)
-    return result
+    for step in options.steps:
+        if isinstance(step, (Convolve, Filters, Pool)):
+            result = sample_centres(result, step.geometry, step.border)
+    return result.astype(np.float64)
 
 
 def check_target(source: Path, target: Path, *, overwrite: bool) -> None:
@@ -322,12 +382,12 @@ def write_compare(image: np.ndarray, result: np.ndarray, target: Path, options: 
     or ``.npy`` result is shown as its 8-bit rendering.
     """
     from .imageio import save_sheet, to_uint8
-    from .visuals import compare
+    from .visuals import compare, result_offset
 
     written = to_uint8(result[..., :3] if result.ndim == 3 else result)
     if image.dtype != np.uint8:  # a 16-bit input, loaded at full precision
         image = to_uint8(image)
-    steps = [s.geometry.offset(image.shape) for s in options.convolutions]
+    steps = [result_offset(s.geometry.kernel_shape, s.padding) for s in options.filters]
     offset = (sum(top for top, _ in steps), sum(left for _, left in steps))
     names = " then ".join(k.name for k in options.kernels)
     labels = (

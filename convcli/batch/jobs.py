@@ -41,6 +41,8 @@ class Result:
     error: ConvcliError | None = None  # the exception behind a failure, for --debug
     raw_range: tuple[float, float] | None = None  # the float result's min and max
     clipped: float | None = None  # share of pixels that clipping changed
+    geometry: dict[str, object] | None = None  # pads, stride, dilation, maps (for --json)
+    targets: tuple[Path, ...] = ()  # one file per map, when several were written
 
     @property
     def ok(self) -> bool:
@@ -72,7 +74,7 @@ def run_job(options: Options, job: Job) -> Result:
     """
     start = time.perf_counter()
     try:
-        outcome = pipeline.process(job.source, job.target, options)
+        outcome = pipeline.process(job.source, job.target, options, job.targets)
     except ConvcliError as exc:
         return _timed(Result.of_job(job, "failed", exc), start)
     except Exception as exc:  # a bug or an odd file: report it, keep going
@@ -92,6 +94,8 @@ def run_job(options: Options, job: Job) -> Result:
         warnings=outcome.warnings,
         raw_range=None if low is None or high is None else (low, high),
         clipped=outcome.clipped,
+        geometry=outcome.geometry,
+        targets=job.targets,
     )
 
 

@@ -28,7 +28,8 @@ from .jobs import Result
 __all__ = ["DEFAULT_NAME", "NAME_FIELDS", "Job", "Plan", "PlanError", "image_extensions", "plan"]
 
 DEFAULT_NAME = "{stem}.png"
-NAME_FIELDS = ("stem", "ext", "kernel", "padding", "index")
+MAPS_NAME = "{stem}-{map:02d}.png"  # the default when each input makes several maps
+NAME_FIELDS = ("stem", "ext", "kernel", "padding", "index", "map")
 _GLOB_MAGIC = re.compile(r"[*?[]")
 
 
@@ -43,6 +44,14 @@ class Job:
     source: Path
     target: Path
     index: int = 1  # 1-based, in input order: the template's {index}
+    targets: tuple[
+        Path, ...
+    ] = ()  # one image file per map, when there are several (target: the first)
+
+    @property
+    def outputs(self) -> tuple[Path, ...]:
+        """Every file the job writes (besides a --compare picture)."""
+        return self.targets or (self.target,)
 
 
 @dataclass(frozen=True)
@@ -97,12 +106,13 @@ def plan(
     if not inputs:
         raise PlanError("no input files given")
     fields = {
-        "kernel": "+".join(k.name for k in options.kernels) if options else "kernel",
+        "kernel": options.label if options else "kernel",
         "padding": options.padding if options else "valid",
     }
-    template = _check_template(name if name is not None else DEFAULT_NAME, fields)
+    maps = options.maps if options else 1
     slash = os.fspath(destination).endswith(("/", os.sep))
     destination = Path(destination)
+    template = _check_template(name if name is not None else DEFAULT_NAME, fields)
     sources: list[tuple[Path, Path]] = []  # (input file, output folder)
     settled: list[Result] = []
     expanded_any = False
@@ -156,10 +166,21 @@ def plan(
 
     as_folder = len(inputs) > 1 or expanded_any or slash or name is not None
     as_folder = as_folder or destination.is_dir()
+    # Several maps per input need a folder; a destination without an extension is one.
+    as_folder = as_folder or (maps > 1 and not destination.suffix)
     if as_folder and destination.exists() and not destination.is_dir():
         raise PlanError("is not a folder, but the inputs need one", destination)
+    per_map = False
+    if maps > 1:
+        per_map, template = _maps_template(maps, name, template, as_folder, destination)
     jobs = []
     for index, (source, folder) in enumerate(sources, start=1):
+        if per_map and as_folder:
+            targets = tuple(
+                folder / _render(template, source, fields, index, m) for m in range(maps)
+            )
+            jobs.append(Job(source, targets[0], index, targets))
+            continue
         target = folder / _render(template, source, fields, index) if as_folder else destination
         jobs.append(Job(source, target, index))
     _check_collisions(jobs, template)
@@ -210,6 +231,34 @@ def _scan_folder(
     return found, skipped, subfolders, unreadable
 
 
+def _maps_template(
+    maps: int, name: str | None, template: str, as_folder: bool, destination: Path
+) -> tuple[bool, str]:
+    """``(one file per map?, template)`` when each input makes several maps.
+
+    One ``.npy`` per input holds them all ``(H, W, maps)``; image formats
+    take one file per map, named with ``{map}`` (default ``{stem}-{map:02d}.png``).
+    """
+    if not as_folder:
+        if destination.suffix.lower() == ".npy":
+            return False, template
+        raise PlanError(
+            f"each input makes {maps} maps: OUTPUT must be a folder (one image per map, "
+            "see --name {map}) or a .npy file (all maps in one array)",
+            destination,
+        )
+    if name is None:
+        return True, MAPS_NAME
+    if name.lower().endswith(".npy"):
+        return False, template
+    if "{map" not in name:
+        raise PlanError(
+            f"--name {name!r}: each input makes {maps} maps; put {{map}} in the name "
+            "(e.g. '{stem}-{map:02d}.png') or write .npy files"
+        )
+    return True, template
+
+
 def _check_template(template: str, fields: dict[str, str]) -> str:
     """Refuse a ``--name`` template that cannot make a file name."""
     try:
@@ -223,7 +272,7 @@ def _check_template(template: str, fields: dict[str, str]) -> str:
                 f"use {', '.join('{' + f + '}' for f in NAME_FIELDS)}"
             )
     try:
-        sample = _render(template, Path("photo.jpg"), fields, 1)
+        sample = _render(template, Path("photo.jpg"), fields, 1, 0)
     except (ValueError, TypeError, IndexError) as exc:
         raise PlanError(f"--name {template!r}: {exc}") from None
     if "/" in sample or os.sep in sample or sample in ("", ".", ".."):
@@ -231,8 +280,11 @@ def _check_template(template: str, fields: dict[str, str]) -> str:
     return template
 
 
-def _render(template: str, source: Path, fields: dict[str, str], index: int) -> str:
+def _render(
+    template: str, source: Path, fields: dict[str, str], index: int, map_index: int = 0
+) -> str:
     return template.format(
+        map=map_index,
         stem=source.stem,
         ext=source.suffix[1:],
         kernel=re.sub(r"[^\w.+-]+", "-", fields["kernel"]).strip("-") or "kernel",
@@ -248,29 +300,39 @@ def _check_collisions(jobs: list[Job], template: str) -> None:
     inodes = {_inode(job.source): job for job in jobs}  # links and case aliases too
     inodes.pop(None, None)
     for job in jobs:
-        key = os.path.abspath(job.target)
-        other = by_target.get(key)
-        if other is not None:
-            fix = (
-                "{stem}.{ext}.png"
-                if other.source.suffix != job.source.suffix
-                else "{stem}-{index}.png"
-            )
-            if template == fix:
-                fix = "{index}-{stem}.{ext}.png"
-            raise PlanError(
-                f"{other.source} and {job.source} would both be written to this file; "
-                f"tell them apart with --name '{fix}'",
-                job.target,
-            )
-        by_target[key] = job
-        victim = sources.get(key) or inodes.get(_inode(job.target))
-        if victim is not None and victim is not job:
-            raise PlanError(
-                f"the output of {job.source} would overwrite the input {victim.source}; "
-                "choose another destination or --name",
-                job.target,
-            )
+        for output in job.outputs:
+            _check_one(job, output, template, by_target, sources, inodes)
+
+
+def _check_one(
+    job: Job,
+    output: Path,
+    template: str,
+    by_target: dict[str, Job],
+    sources: dict[str, Job],
+    inodes: dict[tuple[int, int] | None, Job],
+) -> None:
+    key = os.path.abspath(output)
+    other = by_target.get(key)
+    if other is not None:
+        fix = (
+            "{stem}.{ext}.png" if other.source.suffix != job.source.suffix else "{stem}-{index}.png"
+        )
+        if template == fix:
+            fix = "{index}-{stem}.{ext}.png"
+        raise PlanError(
+            f"{other.source} and {job.source} would both be written to this file; "
+            f"tell them apart with --name '{fix}'",
+            output,
+        )
+    by_target[key] = job
+    victim = sources.get(key) or inodes.get(_inode(output))
+    if victim is not None and victim is not job:
+        raise PlanError(
+            f"the output of {job.source} would overwrite the input {victim.source}; "
+            "choose another destination or --name",
+            output,
+        )
 
 
 def _check_compare_collisions(jobs: list[Job]) -> None:
@@ -308,13 +370,14 @@ def _settle(job: Job, *, overwrite: bool, skip: bool) -> Result | None:
     """The per-file checks that need no pixels: missing input, existing output."""
     if not (job.source.exists() or job.source.is_symlink()):
         return Result.of_job(job, "failed", ConvcliError("no such file", job.source))
-    exists = skip and job.target.exists() and not job.target.is_dir()
+    exists = skip and all(p.exists() and not p.is_dir() for p in job.outputs)
     if exists and not pipeline.is_same_file(job.source, job.target):
         return Result.of_job(job, "skipped", ConvcliError("output exists", job.target))
     if not job.target.parent.is_dir():
         return None  # a folder the run creates (or, for one file, reports as missing)
     try:
-        pipeline.check_target(job.source, job.target, overwrite=overwrite)
+        for output in job.outputs:
+            pipeline.check_target(job.source, output, overwrite=overwrite)
     except ConvcliError as exc:
         return Result.of_job(job, "failed", exc)
     return None

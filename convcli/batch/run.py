@@ -131,9 +131,7 @@ def _written_since(job: Job, started: float, options: Options) -> bool:
     The writer renames complete files into place, so an output that exists
     is whole; it is ours if the plan saw no file there or it is newer than the
     run's start (``--overwrite``)."""
-    paths = (
-        [job.target, pipeline.compare_path(job.target)] if options.write.compare else [job.target]
-    )
+    paths = [*job.outputs, *([pipeline.compare_path(job.target)] if options.write.compare else [])]
     try:
         return all(
             p.is_file() and (not options.write.overwrite or p.stat().st_mtime >= started)
@@ -147,7 +145,7 @@ def _sweep_temporaries(job: Job) -> None:
     """Delete the writer's temporary files (``.<name>.<token>.tmp``) for this
     job's outputs, left only if the process writing them was killed or hit
     between creating one and guarding it."""
-    names = [job.target.name, pipeline.compare_path(job.target).name]
+    names = [*(p.name for p in job.outputs), pipeline.compare_path(job.target).name]
     for name in names:
         pattern = re.compile(rf"\.{re.escape(temporary_stem(name))}\.\w+\.tmp")
         with contextlib.suppress(OSError):

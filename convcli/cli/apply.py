@@ -9,9 +9,11 @@ import click
 
 from ..errors import ConvcliError, KernelError
 from ..kernels import Kernel, prepare
+from ..kernels.banks import Bank
 from ..limits import MAX_PIXELS, MAX_PIXELS_CEILING
 from . import common
 from .common import EXIT_FAILED, EXIT_INTERRUPTED
+from .layer import layer_options, layer_settings
 from .params import (
     Background,
     KernelSpec,
@@ -35,7 +37,8 @@ from .report import BatchReport
     multiple=True,
     help="A built-in name (sharpen), name:key=value (gaussian:sigma=2), a kernel file "
     "(.txt .csv .mat .json .npy) or an inline matrix ('0,-1,0; -1,5,-1; 0,-1,0'). "
-    "Repeat to apply several in order; see 'convcli kernels'.",
+    "Repeat to apply several in order; see 'convcli kernels'. A 4-D filter bank "
+    "(.npy, .npz, .safetensors; FILE#NAME for one of several arrays) gives one map per filter.",
 )
 @padding_option(
     "valid",
@@ -43,6 +46,7 @@ from .report import BatchReport
     "full: pad k-1, output grows by k-1.",
 )
 @border_option("What lies outside the image for same/full padding (numpy.pad's names).")
+@layer_options()
 @click.option("--normalize", is_flag=True, help="Divide each kernel by the sum of its weights.")
 @click.option("--flip", is_flag=True, help="Rotate each kernel 180° (a true convolution).")
 @click.option("--scale", type=Number(nonzero=True), default=1.0, help="Divide the result by X.")
@@ -83,8 +87,8 @@ from .report import BatchReport
     "name",
     metavar="TEMPLATE",
     default=None,
-    help="Output file name, from {stem} {ext} {kernel} {padding} {index}; "
-    "default '{stem}.png'. OUTPUT is then a folder.",
+    help="Output file name, from {stem} {ext} {kernel} {padding} {index} {map}; "
+    "default '{stem}.png' ('{stem}-{map:02d}.png' for several maps). OUTPUT is then a folder.",
 )
 @click.option(
     "-j",
@@ -117,9 +121,16 @@ from .report import BatchReport
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.argument("output", type=click.Path())  # a str: a trailing '/' means a folder
 def apply(
-    kernel_specs: tuple[Kernel, ...],
+    kernel_specs: tuple[Kernel | Bank, ...],
     padding: str,
     border: str,
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    layout: str,
+    bias: tuple[float, ...] | None,
+    combine: str | None,
+    activation: str | None,
+    pool: object,
     normalize: bool,
     flip: bool,
     scale: float,
@@ -148,6 +159,12 @@ def apply(
     OUTPUT's extension picks the format: .png (default), .tif, .webp
     (lossless) or .npy (the raw floating-point result, before any clipping).
 
+    A filter bank or --combine maps makes several maps per input: a .npy
+    OUTPUT holds them all (H, W, maps); image formats get one file per map in
+    the OUTPUT folder ({stem}-{map:02d}.png). The steps run in a fixed order:
+    convolution (--stride, --dilation, --padding, --border) -> --bias ->
+    --combine -> --activation -> --pool -> --scale/--offset -> --range.
+
     INPUTS are image files, folders (the images in them; -r descends and
     mirrors sub-folders) or quoted glob patterns ('photos/**/*.jpg'), which
     convcli expands itself. With one input file, OUTPUT is the PNG file to
@@ -169,6 +186,8 @@ def apply(
       convcli apply -k blur -k sharpen --color in.png out.png
       convcli apply -k blur -r photos/ results/
       convcli apply -k blur 'photos/**/*.jpg' --name '{stem}-{kernel}.png' out/
+      convcli apply -k sobel-x -k sobel-y --combine magnitude in.jpg edges.png
+      convcli apply -k conv1.npy --bias b.npy --activation relu --pool max in.jpg maps/
     """
     from ..batch import PlanError, default_workers, plan, run
     from ..errors import OutputError
@@ -177,31 +196,42 @@ def apply(
     if overwrite and skip_existing:
         raise click.UsageError("--overwrite and --skip-existing cannot be used together")
     try:
-        chain = tuple(prepare(k, normalize=normalize, flip=flip) for k in kernel_specs)
+        chain = tuple(
+            k if isinstance(k, Bank) else prepare(k, normalize=normalize, flip=flip)
+            for k in kernel_specs
+        )
     except KernelError as exc:
         raise click.BadParameter(str(exc), param_hint="'--normalize'") from None
+    layer = layer_settings(locals())
+    channels = _bank_channels(chain, layer["layout"])
+    if channels == 1 and color:
+        raise click.UsageError("the filter bank reads gray images (C_in=1); drop --color")
     if size is not None and size[0] * size[1] > max_pixels:
         raise click.BadParameter(
             f"{size[0]}x{size[1]} is more than --max-pixels ({max_pixels:,})",
             param_hint="'-s' / '--size'",
         )
-    options = Options.build(
-        chain[0],
-        then=chain[1:],
-        padding=padding.lower(),
-        border=border.lower(),
-        scale=scale,
-        offset=offset,
-        size=size,
-        max_pixels=max_pixels,
-        background=background,
-        color=color,
-        overwrite=overwrite,
-        compare=compare,
-        output_range=value_range.lower(),
-        depth=int(depth),
-        png_compression=png_compression,
-    )
+    try:
+        options = Options.build(
+            chain[0],
+            then=chain[1:],
+            padding=padding.lower(),
+            border=border.lower(),
+            **layer,
+            scale=scale,
+            offset=offset,
+            size=size,
+            max_pixels=max_pixels,
+            background=background,
+            color=color or channels == 3,
+            overwrite=overwrite,
+            compare=compare,
+            output_range=value_range.lower(),
+            depth=int(depth),
+            png_compression=png_compression,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     try:
         batch = plan(
             inputs,
@@ -218,7 +248,7 @@ def apply(
             output_format(job.target, options)
         except OutputError as exc:
             raise click.UsageError(str(exc)) from None
-    for kernel in chain:
+    for kernel in options.kernels:
         for warning in () if quiet else kernel.warnings:
             common.say("warning", str(warning))
     pending = len(batch.jobs)
@@ -249,3 +279,17 @@ def apply(
         sys.exit(EXIT_INTERRUPTED)
     if report.counts["failed"] or report.aborted:
         sys.exit(EXIT_FAILED)
+
+
+def _bank_channels(chain: tuple[Kernel | Bank, ...], layout: str) -> int | None:
+    """The input channels a filter bank in the chain reads (1 or 3), or None.
+
+    A bank whose shape does not fit the layout is a usage error naming the shape.
+    """
+    for item in chain:
+        if isinstance(item, Bank):
+            try:
+                return item.channels(layout)
+            except KernelError as exc:
+                raise click.BadParameter(str(exc), param_hint="'-k' / '--kernel'") from None
+    return None

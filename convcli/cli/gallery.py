@@ -11,8 +11,10 @@ from rich.markup import escape
 
 from ..errors import one_line
 from ..kernels import KERNELS, Kernel
+from ..kernels.banks import Bank
 from . import common
 from .common import EXIT_FAILED
+from .layer import layer_options, layer_settings
 from .params import (
     KernelSpec,
     border_option,
@@ -41,13 +43,15 @@ def _fit(shape: tuple[int, ...], side: int) -> tuple[int, int]:
     "specs",
     type=KernelSpec(),
     multiple=True,
-    help="A kernel to show (repeatable). Default: every built-in kernel.",
+    help="A kernel to show (repeatable), or a filter bank (one tile per map). "
+    "Default: every built-in kernel.",
 )
 @padding_option("same", "As for apply; 'same' keeps every tile the size of the original.")
 @border_option("As for apply: what lies outside the image for same/full padding.")
 @range_option("As for apply, e.g. abs to see both signs of an edge kernel.")
 @color_option("As for apply: filter R, G, B separately (tiles leave alpha out).")
 @size_option(f"Resize first, as for apply. Default: fit within {_TILE}x{_TILE}, keeping the shape.")
+@layer_options(gallery=True)
 @click.option(
     "-c",
     "--columns",
@@ -60,33 +64,43 @@ def _fit(shape: tuple[int, ...], side: int) -> tuple[int, int]:
 def gallery(
     image: Path,
     output: Path,
-    specs: tuple[Kernel, ...],
+    specs: tuple[Kernel | Bank, ...],
     padding: str,
     border: str,
     value_range: str,
     color: bool,
     size: tuple[int, int] | None,
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    layout: str,
+    bias: tuple[float, ...] | None,
+    combine: str | None,
+    activation: str | None,
+    pool: object,
     columns: int,
     overwrite: bool,
 ) -> None:
     """Write a contact sheet of IMAGE under every kernel.
 
     OUTPUT is an RGB PNG: the original first, then one labelled tile per
-    kernel (every built-in one unless -k says), row by row. Each tile is,
-    pixel for pixel, what 'convcli apply' writes with the same kernel,
-    padding, border, range, colour and size. Images larger than 512 pixels on
-    a side are shrunk to fit, as with '--size', unless --size is given.
+    kernel (every built-in one unless -k says), row by row; a filter bank
+    (or --combine maps) gives one tile per map. Each tile is, pixel for
+    pixel, what 'convcli apply' writes with the same kernel, padding, border,
+    stride, dilation, bias, activation, pooling, range, colour and size, at
+    the result's own size. Images larger than 512 pixels on a side are
+    shrunk to fit, as with '--size', unless --size is given.
 
     \b
     Examples:
       convcli gallery photo.jpg gallery.png
       convcli gallery -k blur -k gaussian5 -k box --columns 2 photo.jpg blurs.png
       convcli gallery -k sobel-x -k sobel-y --range abs --border edge photo.jpg edges.png
+      convcli gallery -k conv1.npy --bias b.npy --activation relu photo.jpg maps.png
     """
     from ..errors import ConvcliError
     from ..imageio import load_image, save_sheet, to_uint8
     from ..pipeline import Options, check_target, filter_image, map_range
-    from ..visuals import Panel, contact_sheet, result_offset
+    from ..visuals import Panel, contact_sheet
 
     if output.suffix.lower() != ".png":
         raise click.BadParameter(
@@ -94,25 +108,50 @@ def gallery(
         )
     chosen = specs or tuple(KERNELS.values())
     padding, border, value_range = padding.lower(), border.lower(), value_range.lower()
+    layer = layer_settings(locals())
     settings = ", ".join(
         [padding, *([f"{border} border"] if border != "zero" else []),
-         *([value_range] if value_range != "clip" else [])]
+         *([value_range] if value_range != "clip" else []),
+         *([f"stride {stride[0]},{stride[1]}"] if stride != (1, 1) else []),
+         *([f"dilation {dilation[0]},{dilation[1]}"] if dilation != (1, 1) else []),
+         *([layer["activation"]] if layer["activation"] else []),
+         *([f"{layer['pool'].kind} pool"] if layer["pool"] else [])]
     )  # fmt: skip
+    runs = []
+    for spec in chosen:
+        try:
+            runs.append(
+                Options.build(spec, padding=padding, border=border, size=size, color=color, **layer)
+            )
+        except (ValueError, ConvcliError) as exc:
+            raise click.UsageError(f"{spec.name}: {exc}") from None
+        if runs[-1].channels == 1 and color:
+            raise click.UsageError(f"{spec.name}: the bank reads gray images; drop --color")
     notes: list[str] = []
     try:
         check_target(image, output, overwrite=overwrite)
-        loaded = load_image(image, size, color=color, warnings=notes)
+        shown_color = color or any(run.channels == 3 for run in runs)
+        loaded = load_image(image, size, color=shown_color, warnings=notes)
         if size is None and max(loaded.shape[:2]) > _TILE:  # thumbnails, as apply --size does
             size = _fit(loaded.shape, _TILE)
-            loaded = load_image(image, size, color=color)
+            loaded = load_image(image, size, color=shown_color)
         loaded = loaded[..., :3] if loaded.ndim == 3 else loaded  # alpha is not filtered
         panels = [Panel(loaded, f"{image.name}  {loaded.shape[1]}x{loaded.shape[0]}")]
-        for kernel in chosen:
-            options = Options.build(kernel, padding=padding, border=border, size=size, color=color)
-            raw = filter_image(loaded, options, image)
-            result = to_uint8(map_range(raw, value_range)[0])  # what apply writes
-            offset = result_offset(kernel.shape, padding)
-            panels.append(Panel(result, f"{kernel.name}, {settings}", origin=offset))
+        for run in runs:
+            wanted = run.read.color if run.channels is None else run.channels == 3
+            pixels = (
+                loaded if (loaded.ndim == 3) == wanted else load_image(image, size, color=wanted)
+            )
+            pixels = pixels[..., :3] if pixels.ndim == 3 else pixels
+            raw = filter_image(pixels, run, image)
+            step = run.filters[0]
+            unit = step.geometry.stride == (1, 1) and run.maps == 1 and len(run.filters) == 1
+            offset = step.geometry.offset(pixels.shape) if unit else (0, 0)
+            maps = [raw] if run.maps == 1 else [raw[..., m] for m in range(run.maps)]
+            for index, result in enumerate(maps):
+                picture = to_uint8(map_range(result, value_range)[0])  # what apply writes
+                label = run.label if run.maps == 1 else f"{run.label} #{index}"
+                panels.append(Panel(picture, f"{label}, {settings}", origin=offset))
         sheet = contact_sheet(panels, columns=columns)
         save_sheet(sheet.image, output, overwrite=overwrite)
     except ConvcliError as exc:
@@ -127,6 +166,6 @@ def gallery(
         f"[green]✓[/] {escape(one_line(str(output)))} "
         f"[dim]({sheet.image.shape[1]}x{sheet.image.shape[0]})[/]: "
         f"{escape(one_line(str(image)))} and "
-        f"{len(chosen)} kernel{'' if len(chosen) == 1 else 's'} ({settings})",
+        f"{len(panels) - 1} tile{'' if len(panels) == 2 else 's'} ({settings})",
         soft_wrap=True,
     )

@@ -13,6 +13,7 @@ import click
 from ..engine import BORDERS, PADDINGS
 from ..errors import KernelError
 from ..kernels import MAX_VALUE, Kernel, parse_kernel, parse_number
+from ..kernels.banks import Bank, load_bank, names_bank
 from ..pipeline import RANGES
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -60,17 +61,18 @@ def size_option(help: str) -> Decorator:
 
 
 class KernelSpec(click.ParamType):
-    """A kernel spec: name, name:key=value, file or inline matrix (``parse_kernel``)."""
+    """A kernel spec: name, name:key=value, file or inline matrix (``parse_kernel``),
+    or a 4-D filter bank file (``.npy``, ``.npz``, ``.safetensors``, ``FILE#NAME``)."""
 
     name = "kernel"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> Kernel:
-        if isinstance(value, Kernel):
+    ) -> Kernel | Bank:
+        if isinstance(value, (Kernel, Bank)):
             return value
         try:
-            return parse_kernel(value)
+            return load_bank(value) if names_bank(value) else parse_kernel(value)
         except KernelError as exc:
             self.fail(str(exc), param, ctx)
 

@@ -198,6 +198,9 @@ def json_entry(result: Any) -> dict[str, Any]:
         "raw_min": result.raw_range[0] if result.raw_range else None,
         "raw_max": result.raw_range[1] if result.raw_range else None,
         "clipped": result.clipped,
+        # The geometry for learners: what the first convolution padded, its steps, the maps.
+        **(result.geometry or dict.fromkeys(("pads", "stride", "dilation", "maps"))),
+        **({"outputs": [str(p) for p in result.targets]} if result.targets else {}),
     }
 
 
@@ -205,12 +208,45 @@ def print_done(result: Any, options: Any) -> None:
     (w, h), (ow, oh) = result.input_size, result.output_size
     common.stderr().print(
         f"[green]✓[/] {_escape(one_line(str(result.source)))} [dim]({w}x{h})[/] → "
-        f"[bold]{_escape(one_line(str(result.target)))}[/] [dim]({ow}x{oh})[/]  "
-        f"{' then '.join(k.name for k in options.kernels)}, {options.padding}, "
+        f"[bold]{_escape(one_line(str(result.target)))}[/]{_more(result)} [dim]({ow}x{oh})[/]  "
+        f"{_escape(_describe(options))}, {options.padding}, "
         f"{result.seconds * 1000:.0f} ms"
         f"{_values(result)}",
         soft_wrap=True,
     )
+
+
+def _more(result: Any) -> str:
+    """`` and 7 more`` after the first map's file, when each map has its own."""
+    extra = len(getattr(result, "targets", ()) or ()) - 1
+    return f" [dim]and {extra} more[/]" if extra > 0 else ""
+
+
+def _describe(options: Any) -> str:
+    """The filtering in a few words: ``sobel-x then sobel-y``, ``conv1.npy (64 maps)``..."""
+    from ..steps import Convolve, Filters
+
+    parts = []
+    for step in options.steps:
+        if isinstance(step, Convolve):
+            parts.append(step.name)
+        elif isinstance(step, Filters):
+            named = (
+                step.bank.name
+                if step.bank is not None
+                else " and ".join(k.name for k in step.kernels)
+            )
+            parts.append(f"{named} ({step.maps} maps)")
+        else:
+            doc = step.describe()
+            parts.append(str(doc.get("mode") or doc.get("kind") or doc["step"]))
+    text = " then ".join(parts)
+    geometry = options.filters[0]
+    if geometry.stride != (1, 1):
+        text += f", stride {','.join(map(str, geometry.stride))}"
+    if geometry.dilation != (1, 1):
+        text += f", dilation {','.join(map(str, geometry.dilation))}"
+    return text
 
 
 def _values(result: Any) -> str:

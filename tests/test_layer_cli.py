@@ -1,0 +1,207 @@
+"""apply and gallery as a CNN layer: banks, bias, combine, activation, pool, stride, maps out.
+
+Each result is compared with the extended oracle (tests/oracle.py) on the
+pixels convcli loaded, with the tolerances stated there: float64 work for
+8-bit inputs (bank_tolerance in float64), exact for max pooling.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+from safetensors.numpy import save_file
+
+from convcli import load_image
+from convcli.cli import cli
+from convcli.imageio import to_uint8
+
+from . import oracle
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture
+def photo(tmp_path):
+    rng = np.random.default_rng(11)
+    path = tmp_path / "photo.png"
+    Image.fromarray(rng.integers(0, 256, (21, 26, 3), dtype=np.uint8), "RGB").save(path)
+    return path
+
+
+@pytest.fixture
+def bank(tmp_path):
+    rng = np.random.default_rng(12)
+    weights = rng.normal(size=(3, 3, 3, 5)).astype(np.float32)
+    bias = rng.normal(size=5).astype(np.float32)
+    np.save(tmp_path / "conv1.npy", weights)
+    np.save(tmp_path / "b.npy", bias)
+    return weights, bias
+
+
+def test_the_issues_example_writes_keras_conv_relu_maxpool_maps(tmp_path, photo, bank):
+    weights, bias = bank
+    args = ["-k", tmp_path / "conv1.npy", "--bias", tmp_path / "b.npy"]
+    args += ["--activation", "relu", "--pool", "max"]
+    result = run("apply", *args, photo, tmp_path / "maps.npy")
+    assert result.exit_code == 0, result.output
+    got = np.load(tmp_path / "maps.npy")
+    pixels = load_image(photo, color=True)
+    expected = oracle.pool_reference(
+        oracle.negative_to_zero(oracle.conv2d_reference(pixels, weights, bias)), "max"
+    )
+    assert got.shape == expected.shape == (9, 12, 5)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=oracle.bank_tolerance(pixels, weights))
+    # The same to a folder: one 8-bit PNG per map, named {stem}-{map:02d}.png.
+    result = run("apply", *args, photo, tmp_path / "maps")
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "maps").iterdir())
+    assert names == [f"photo-{m:02d}.png" for m in range(5)]
+    with Image.open(tmp_path / "maps" / "photo-03.png") as written:
+        assert written.mode == "L"
+        np.testing.assert_array_equal(np.asarray(written), to_uint8(expected[:, :, 3]))
+
+
+def test_oihw_layout_reads_pytorch_weights(tmp_path, photo, bank):
+    weights, _ = bank
+    np.save(tmp_path / "torch.npy", weights.transpose(3, 2, 0, 1))
+    out = tmp_path / "t.npy"
+    result = run(
+        "apply", "-k", tmp_path / "torch.npy", "--layout", "oihw", "-p", "same", photo, out
+    )
+    assert result.exit_code == 0, result.output
+    pixels = load_image(photo, color=True)
+    expected = oracle.conv2d_reference(pixels, weights, padding="same")
+    np.testing.assert_allclose(np.load(out), expected, atol=oracle.bank_tolerance(pixels, weights))
+
+
+def test_safetensors_member_and_gray_bank(tmp_path, photo):
+    rng = np.random.default_rng(13)
+    gray = rng.normal(size=(2, 4, 1, 3))
+    save_file({"conv1.weight": gray, "fc.bias": np.zeros(3)}, str(tmp_path / "m.safetensors"))
+    out = tmp_path / "g.npy"
+    spec = f"{tmp_path / 'm.safetensors'}#conv1.weight"
+    result = run("apply", "-k", spec, "--stride", "2,1", "--dilation", "1,2", photo, out)
+    assert result.exit_code == 0, result.output
+    pixels = load_image(photo)  # C_in 1: read as gray
+    expected = oracle.conv2d_reference(pixels, gray, stride=(2, 1), dilation=(1, 2))
+    np.testing.assert_allclose(np.load(out), expected, atol=oracle.bank_tolerance(pixels, gray))
+    result = run("apply", "-k", tmp_path / "m.safetensors", photo, tmp_path / "x.npy")
+    assert result.exit_code == 2
+    assert "holds 2 arrays; pick one with #NAME: conv1.weight, fc.bias" in result.output
+
+
+def test_combine_magnitude_is_the_gradient_magnitude(tmp_path, photo):
+    out = tmp_path / "edges.npy"
+    result = run("apply", "-k", "sobel-x", "-k", "sobel-y", "--combine", "magnitude", photo, out)
+    assert result.exit_code == 0, result.output
+    pixels = load_image(photo)
+    gx = oracle.reference(pixels, [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+    gy = oracle.reference(pixels, [[-1, -2, -1], [0, 0, 0], [1, 2, 1]])
+    np.testing.assert_allclose(np.load(out), np.hypot(gx, gy), rtol=1e-12)
+    for mode, reduce in (("max", np.maximum), ("min", np.minimum), ("sum", np.add)):
+        out = tmp_path / f"{mode}.npy"
+        result = run("apply", "-k", "sobel-x", "-k", "sobel-y", "--combine", mode, photo, out)
+        assert result.exit_code == 0, result.output
+        np.testing.assert_allclose(np.load(out), reduce(gx, gy), rtol=1e-12)
+
+
+def test_stride_dilation_and_avg_pool_on_a_chain(tmp_path, photo):
+    out = tmp_path / "s.npy"
+    args = ["-k", "blur", "-k", "sharpen", "-p", "same", "--stride", "2", "--dilation", "2"]
+    result = run("apply", *args, "--pool", "avg:size=3,stride=2,padding=same", photo, out)
+    assert result.exit_code == 0, result.output
+    pixels = load_image(photo)
+    blur = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16
+    sharpen = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+    step1 = oracle.strided_reference(pixels, blur, "same", stride=2, dilation=2)
+    step2 = oracle.strided_reference(step1, sharpen, "same", stride=2, dilation=2)
+    expected = oracle.pool_reference(step2, "avg", 3, 2, "same")
+    np.testing.assert_allclose(np.load(out), expected, rtol=0, atol=1e-9)
+
+
+def test_fused_8bit_path_keeps_the_stride(tmp_path, photo):
+    out = tmp_path / "s.png"
+    result = run("apply", "-k", "sharpen", "--stride", "3", "-p", "same", photo, out)
+    assert result.exit_code == 0, result.output
+    expected = oracle.strided_reference(load_image(photo), [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
+                                        "same", stride=3)  # fmt: skip
+    with Image.open(out) as written:
+        np.testing.assert_array_equal(np.asarray(written), to_uint8(expected))
+
+
+def test_json_gives_the_geometry(tmp_path):
+    path = tmp_path / "six.png"
+    Image.fromarray(np.zeros((6, 224), np.uint8)).save(path)
+    result = run(
+        "apply",
+        "-k",
+        "box:size=7",
+        "-p",
+        "same",
+        "--stride",
+        "2",
+        "--json",
+        path,
+        tmp_path / "o.png",
+    )
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.stdout)["files"]
+    assert entry["output_size"] == [112, 3]
+    assert entry["pads"] == {"top": 2, "bottom": 3, "left": 2, "right": 3}
+    assert (entry["stride"], entry["dilation"], entry["maps"]) == ([2, 2], [1, 1], 1)
+
+
+def test_json_lists_every_map_file(tmp_path, photo, bank):
+    result = run("apply", "-k", tmp_path / "conv1.npy", "--json", photo, f"{tmp_path}/out/")
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.stdout)["files"]
+    assert entry["maps"] == 5 and len(entry["outputs"]) == 5
+    assert entry["outputs"][4].endswith("photo-04.png")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-k", "{dir}/conv1.npy", "IN", "{dir}/one.png"], "makes 5 maps: OUTPUT must be a folder"),
+        (["-k", "{dir}/conv1.npy", "--name", "{{stem}}.png", "IN", "{dir}/o/"], "put {map} in"),
+        (["-k", "{dir}/conv1.npy", "--bias", "1,2", "IN", "{dir}/o.npy"], "--bias has 2 values"),
+        (["-k", "{dir}/odd.npy", "--layout", "oihw", "IN", "{dir}/o.npy"], "C_in=2"),
+        (["-k", "{dir}/model.pt", "IN", "{dir}/o.npy"], "pickles, which convcli never loads"),
+        (["-k", "{dir}/conv1.npy", "-k", "blur", "IN", "{dir}/o.npy"], "only be the last kernel"),
+        (["-k", "sharpen", "--stride", "0", "IN", "{dir}/o.png"], "not a positive N"),
+        (["-k", "sharpen", "--pool", "median", "IN", "{dir}/o.png"], "the pool is max or avg"),
+        (["-k", "sharpen", "--pool", "max:size=0", "IN", "{dir}/o.png"], "size must be"),
+        (["-k", "sobel-x", "-k", "box:size=5", "--combine", "max", "IN", "{dir}/o.png"],
+         "one size"),
+        (["-k", "{dir}/gray.npy", "--color", "IN", "{dir}/o.npy"], "drop --color"),
+        (["-k", "{dir}/conv1.npy", "--bias", "{dir}/b2.npy", "IN", "{dir}/o.npy"], "1-D"),
+    ],
+)  # fmt: skip
+def test_usage_errors_exit_2_with_one_line(tmp_path, photo, bank, args, message):
+    np.save(tmp_path / "gray.npy", np.ones((3, 3, 1, 2)))
+    np.save(tmp_path / "b2.npy", np.ones((5, 1)))
+    np.save(tmp_path / "odd.npy", np.ones((2, 2, 3, 4)))
+    (tmp_path / "model.pt").write_bytes(b"\x80\x04not really")
+    argv = [str(a).replace("{dir}", str(tmp_path)).replace("IN", str(photo)) for a in args]
+    argv = [a.replace("{{", "{").replace("}}", "}") for a in argv]
+    result = run("apply", *argv)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o.npy").exists() and not (tmp_path / "one.png").exists()
+
+
+def test_gallery_draws_one_tile_per_map(tmp_path, photo, bank):
+    out = tmp_path / "sheet.png"
+    args = ["gallery", "-k", tmp_path / "conv1.npy", "--bias", tmp_path / "b.npy"]
+    result = run(*args, "--activation", "relu", "--pool", "max", photo, out)
+    assert result.exit_code == 0, result.output
+    assert "and 5 tiles" in result.output
+    with Image.open(out) as sheet:
+        assert sheet.mode == "RGB"
