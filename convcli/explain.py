@@ -44,12 +44,17 @@ __all__ = [
     "explain",
     "geometry_of",
     "number",
+    "operand",
     "padded_cells",
     "tap_positions",
 ]
 
-#: Later steps that change the image's shape or mix several results: not one window's story.
-_UNEXPLAINED = ("pool", "combine", "bank", "maps")
+#: Steps that change the image's shape or mix several results: not one window's story.
+_UNEXPLAINED = {
+    "pool": "pooling (--pool) is not explained: it comes after the window",
+    "combine": "--combine is not explained: it mixes several kernels' results",
+    "filters": "filter banks and kernels side by side are not explained (one 2-D kernel)",
+}
 
 
 class UnsupportedError(ValueError):
@@ -73,7 +78,7 @@ class StepValue:
     """One later step at the pixel: its name, what it does, the value after it."""
 
     name: str  # "bias", "activation relu", "scale", "range clip", ...
-    detail: str  # e.g. "/ 16", "+ 128", "max(x, 0)"
+    formula: str  # in terms of x, the value before the step: "x / 16", "max(x, 0)"; "" if none
     value: float
 
 
@@ -102,6 +107,8 @@ class Explanation:
     channel: str | None = None  # "R", "G" or "B" with --color
     #: The whole channel as the writer puts it in the file (for the animation's grid).
     output: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+    #: The engine's sum at every output pixel of the channel (before any later step).
+    sums: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)), repr=False)
 
     @property
     def centre(self) -> tuple[int, int]:
@@ -132,7 +139,7 @@ class Explanation:
             "weights": self.weights.tolist(),
             "products": self.products.tolist(),
             "sum": self.total,
-            "steps": [{"name": s.name, "value": s.value} for s in self.steps],
+            "steps": [{"name": s.name, "formula": s.formula, "value": s.value} for s in self.steps],
             "raw": self.raw,
             "value": self.value,
             "fused_8bit": self.fused,
@@ -154,15 +161,18 @@ def geometry_of(step: Convolve) -> Geometry:
 
 def check_explainable(options: Options) -> Convolve:
     """The one convolution ``explain`` can take apart, or :class:`UnsupportedError`."""
+    for step in options.steps:
+        name = str(step.describe().get("step", "")).lower()
+        if name in _UNEXPLAINED:
+            raise UnsupportedError(_UNEXPLAINED[name])
     first, *later = options.steps
     if not isinstance(first, Convolve) or len(options.convolutions) != 1:
         raise UnsupportedError("explain takes one kernel (a chain of -k is not explained)")
     if np.ndim(first.kernel.weights) != 2:
         raise UnsupportedError("explain takes one 2-D kernel (a filter bank is not explained)")
     for step in later:
-        name = str(step.describe().get("step", type(step).__name__)).lower()
-        if name in _UNEXPLAINED or step.output_shape((8, 8)) != (8, 8):
-            raise UnsupportedError(f"explain does not take apart a {name} step")
+        if step.output_shape((8, 8)) != (8, 8):
+            raise UnsupportedError(f"explain does not take apart a {type(step).__name__} step")
     return first
 
 
@@ -204,7 +214,8 @@ def explain(
         plane, pads, conv.border, tap_positions(geometry, 0, r), tap_positions(geometry, 1, c)
     )
     weights = np.asarray(conv.kernel.weights, dtype=np.float64)
-    total, after = _step_values(plane, options, conv, (r, c))
+    sums, after = _step_values(plane, options, conv, (r, c))
+    total = float(sums[r, c])
     pick = (r, c) if channel is None else (r, c, channel)
     written = rendered.out[pick]
     # fused: one linear kernel and --range clip, so the raw value is the sum itself
@@ -238,6 +249,7 @@ def explain(
         fused=rendered.raw is None,
         channel=None if channel is None else "RGB"[channel],
         output=output,
+        sums=sums,
     )
 
 
@@ -283,8 +295,8 @@ def padded_cells(
 
 def _step_values(
     plane: np.ndarray, options: Options, conv: Convolve, at: tuple[int, int]
-) -> tuple[float, list[StepValue]]:
-    """The engine's sum at ``at``, then the value after each later step.
+) -> tuple[np.ndarray, list[StepValue]]:
+    """The engine's sums (the whole channel), then the value at ``at`` after each later step.
 
     Every step runs on the whole channel, as in :func:`convcli.pipeline.filter_image`
     (a kernel's scale/offset and ``--scale``/``--offset`` are split in two
@@ -293,50 +305,69 @@ def _step_values(
     threads = options.threads
     bare = dataclasses.replace(conv, kernel=dataclasses.replace(conv.kernel, scale=1.0, offset=0.0))
     result = bare.apply(plane, threads=threads)
-    total = float(result[at])
+    sums = result
     values: list[StepValue] = []
     if not conv.linear:
         scale, offset = conv.kernel.scale, conv.kernel.offset
         if scale != 1:
             halved = Affine(scale=scale).apply(result[at][None, None])
-            values.append(StepValue("kernel scale", f"/ {number(scale)}", float(halved[0, 0])))
+            values.append(StepValue("kernel scale", f"x / {operand(scale)}", float(halved[0, 0])))
         result = conv.apply(plane, threads=threads)
         if offset != 0:
-            values.append(StepValue("kernel offset", f"+ {number(offset)}", float(result[at])))
+            values.append(StepValue("kernel offset", f"x + {operand(offset)}", float(result[at])))
     for step in options.steps[1:]:
         if isinstance(step, Affine):
             if step.scale != 1:
                 part = Affine(scale=step.scale).apply(result[at][None, None])
-                values.append(StepValue("scale", f"/ {number(step.scale)}", float(part[0, 0])))
+                values.append(StepValue("scale", f"x / {operand(step.scale)}", float(part[0, 0])))
             result = step.apply(result, threads=threads)
             if step.offset != 0:
-                values.append(StepValue("offset", f"+ {number(step.offset)}", float(result[at])))
+                values.append(StepValue("offset", f"x + {operand(step.offset)}", float(result[at])))
             continue
         result = step.apply(result, threads=threads)
         values.append(_named(step, float(result[at])))
-    return total, values
+    return sums, values
 
 
 def _named(step: Any, value: float) -> StepValue:
-    """A later step (bias, activation, ...) as its ``--json`` description names it."""
+    """A later step (bias, activation, ...) as its ``--json`` description names it.
+
+    The formula says what the step did (for the learner); the value is the
+    step's own result at the pixel.
+    """
     info = step.describe()
     name = str(info.get("step", type(step).__name__.lower()))
-    detail = ", ".join(f"{k} {v}" for k, v in info.items() if k != "step")
-    return StepValue(name, detail, value)
+    formula = ""
+    if name == "bias" and len(info.get("values", ())) == 1:
+        formula = f"x + {operand(float(info['values'][0]))}"
+    elif name == "activation":
+        name = f"activation {info.get('kind', '')}".strip()
+        formula = "max(x, 0)" if info.get("kind") == "relu" else ""
+    return StepValue(name, formula, value)
 
 
 def _range_step(mode: str, raw_image: np.ndarray | None, mapped: float) -> StepValue:
     """``--range`` at the pixel (``clip`` keeps the value: the writer rounds and clips)."""
     if mode == "clip" or raw_image is None:
-        return StepValue("range clip", "kept (the writer rounds and clips)", mapped)
+        return StepValue("range clip", "x", mapped)
     if mode == "abs":
         return StepValue("range abs", "|x|", mapped)
     low, high = float(raw_image.min()), float(raw_image.max())
     return StepValue(
         "range rescale",
-        f"(x - {number(low)}) / ({number(high)} - {number(low)}) * 255",
+        f"(x - {operand(low)}) / ({operand(high)} - {operand(low)}) * 255" if high > low else "0",
         mapped,
     )
+
+
+def operand(value: float, digits: int = 6) -> str:
+    """A number inside a formula: negatives in parentheses.
+
+    >>> operand(16.0), operand(-2.5)
+    ('16', '(-2.5)')
+    """
+    text = number(value, digits)
+    return f"({text})" if text.startswith("-") else text
 
 
 def number(value: float, digits: int = 4) -> str:

@@ -139,6 +139,11 @@ def test_range_abs_and_kernel_file_scale_are_later_steps(tmp_path):
         assert values[0] == pytest.approx(doc["sum"] / 4)
         assert values[1:3] == pytest.approx([values[0] + 3, values[0] - 4])
         assert doc["raw"] == abs(values[2])
+        before = doc["sum"]
+        for step in doc["steps"]:  # each formula, evaluated on the value before it
+            formula = step["formula"].replace("|x|", "abs(x)")
+            assert eval(formula, {"x": before, "abs": abs}) == pytest.approx(step["value"])
+            before = step["value"]
         assert doc["weights"] == [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]  # flipped
 
 

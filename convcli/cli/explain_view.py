@@ -7,6 +7,7 @@ encode the multiplication sign, the middle dot or the minus sign, ASCII is drawn
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..engine import Geometry
-from ..explain import Explanation, number
+from ..explain import Explanation, StepValue, number
 from ..kernels import Kernel
 from ..options import Options
 
@@ -242,7 +243,7 @@ def wrap(text: str, indent: str = "   ") -> list[str]:
     """``text`` in lines that fit the width, every line indented alike."""
     import textwrap
 
-    return textwrap.wrap(text, WIDTH - 3 - len(indent), initial_indent=indent,
+    return textwrap.wrap(text, WIDTH - 2, initial_indent=indent,
                          subsequent_indent=indent, break_on_hyphens=False)  # fmt: skip
 
 
@@ -373,6 +374,26 @@ def _signed(text: str, g: Glyphs) -> str:
     return g.minus + text[1:] if text.startswith("-") else text
 
 
+_X = re.compile(r"\bx\b")  # the value before a step, in its formula
+
+
+def step_lines(step: StepValue, before: float, g: Glyphs) -> list[str]:
+    """``name:  formula with the value before = value after``, wrapped under itself."""
+    value = number(step.value, 6)
+    if step.name == "range clip":
+        text = f"{value} kept (the writer rounds and clips)"
+    elif step.formula:
+        # x only ever opens a formula or follows "(" or "|": a negative needs no parentheses
+        text = f"{_X.sub(number(before, 6), step.formula)} = {value}"
+    else:
+        text = value
+    if g.unicode:
+        text = text.replace("-", g.minus).replace("*", g.times)
+    head = f"     {step.name + ':':<16} "
+    body = wrap(text, indent=" " * len(head))
+    return [head + body[0].lstrip(), *body[1:]]
+
+
 def _sum_lines(e: Explanation, g: Glyphs) -> list[Text]:
     terms = [float(p) for p in e.products.flat if p != 0]
     total = _signed(number(e.total, 6), g)
@@ -387,9 +408,10 @@ def _sum_lines(e: Explanation, g: Glyphs) -> list[Text]:
         head = f"   sum of the {e.products.size} products = {total}"
     lines = [Text(head)]
     lines.append(Text("   then, in the order apply runs them:"))
+    before = e.total
     for step in e.steps:
-        value = _signed(number(step.value, 6), g)
-        lines.append(Text(f"     {step.name:<15} {step.detail:<36} {value}"))
+        lines.extend(Text(line) for line in step_lines(step, before, g))
+        before = step.value
     value = number(e.value)
     expected = float(np.clip(np.rint(e.raw), 0, 255))
     raw = _signed(number(e.raw, 6), g)
