@@ -209,7 +209,8 @@ def fused_8bit(pixels: np.ndarray, options: Options, fmt: str = "PNG") -> bool:
     clipped to 8 bits: a single linear :class:`Convolve` step (no scale or
     offset, from the options or a kernel file), ``--range clip``, 8-bit
     output that is not ``.npy`` (which keeps the float result), and 8-bit
-    grayscale input. Everything else takes the float path.
+    input: grayscale, or ``--color`` (each channel its own bands). Everything
+    else takes the float path.
     """
     (step, *rest) = options.steps
     return (
@@ -217,16 +218,15 @@ def fused_8bit(pixels: np.ndarray, options: Options, fmt: str = "PNG") -> bool:
         and isinstance(step, Convolve)
         and step.linear
         and (options.write.output_range, options.write.depth) == ("clip", 8)
-        and not options.read.color
         and fmt != "NPY"
         and pixels.dtype == np.uint8
-        and pixels.ndim == 2
+        and (pixels.ndim == 2 or (pixels.ndim == 3 and options.read.color))
     )
 
 
 def _filter_fused(
     pixels: np.ndarray, options: Options, source: Path | None
-) -> tuple[np.ndarray, tuple[int, int], float, float, float]:
+) -> tuple[np.ndarray, tuple[int, ...], float, float, float]:
     """uint8 -> uint8 in cache-sized bands (no full-size float copy), with the
     report's figures: shape, unrounded min and max, share of pixels clipped."""
     (step,) = options.convolutions

@@ -1,4 +1,5 @@
-"""The fast paths of the pipeline: fused 8-bit dispatch, PNG settings, start-up imports."""
+"""The fast paths of the pipeline: fused 8-bit dispatch (gray and colour), PNG settings,
+start-up imports."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PIL import Image, ImageOps
 
 from convcli import KERNELS, convolve, load_image
 from convcli.cli import cli
+from convcli.engine import ClipStats, convolve_uint8
 from convcli.imageio import png_settings, save_image, to_uint8
 from convcli.pipeline import Options, fused_8bit, process
 
@@ -53,13 +55,64 @@ def test_fused_path_writes_what_the_float_path_writes_for_every_builtin(tmp_path
         {"scale": 2.0},
         {"offset": 1.0},
         {"then": (KERNELS["blur"],)},
-        {"color": True},
     ],
 )
 def test_any_pixel_option_takes_the_float_path(change):
     image = photo()
     assert fused_8bit(image, Options.build(KERNELS["blur"]))
     assert not fused_8bit(image, Options.build(KERNELS["blur"], **change))
+
+
+def colour_photo() -> np.ndarray:
+    return np.dstack([photo(seed=1), photo(seed=2)[:, ::-1], 255 - photo(seed=3)])
+
+
+@pytest.mark.parametrize("name", list(KERNELS))
+def test_colour_takes_the_fused_path_and_writes_what_the_float_path_writes(tmp_path, name):
+    """--color is fused too (per channel, uint8 in and out): same bytes, same report."""
+    source = tmp_path / "in.png"
+    Image.fromarray(colour_photo(), "RGB").save(source)
+    options = Options.build(KERNELS[name], padding="same", color=True)
+    image = load_image(source, color=True)
+    assert image.shape[2] == 3 and fused_8bit(image, options)
+    fused = process(source, tmp_path / "fused.png", options)
+    process(source, tmp_path / "float.npy", options)  # .npy: the float path
+    raw = np.load(tmp_path / "float.npy")
+    with Image.open(tmp_path / "fused.png") as written:
+        assert written.mode == "RGB"
+        np.testing.assert_array_equal(np.asarray(written), to_uint8(raw))
+    assert (fused.raw_min, fused.raw_max) == pytest.approx((raw.min(), raw.max()), abs=1e-3)
+    # A pixel counts as clipped once, whichever channel clipped (as map_range counts).
+    outside = ((np.rint(raw) < 0) | (np.rint(raw) > 255)).any(axis=-1)
+    assert fused.clipped == pytest.approx(float(outside.mean()))
+
+
+def test_colour_with_alpha_keeps_alpha_on_the_fused_path(tmp_path):
+    rgba = np.dstack([colour_photo(), np.tile(np.arange(160, dtype=np.uint8), (120, 1))])
+    source = tmp_path / "in.png"
+    Image.fromarray(rgba, "RGBA").save(source)
+    options = Options.build(KERNELS["sharpen"], padding="valid", color=True)
+    process(source, tmp_path / "out.png", options)
+    with Image.open(tmp_path / "out.png") as written:
+        assert written.mode == "RGBA"
+        got = np.asarray(written)
+    expected = [to_uint8(convolve(rgba[..., c], KERNELS["sharpen"].weights)) for c in range(3)]
+    np.testing.assert_array_equal(got[..., :3], np.dstack(expected))
+    np.testing.assert_array_equal(got[..., 3], rgba[1:-1, 1:-1, 3])  # cropped as 'valid' is
+
+
+def test_convolve_uint8_filters_each_channel_as_its_own_image():
+    pixels = colour_photo()
+    stats = ClipStats()
+    got = convolve_uint8(pixels, KERNELS["outline"].weights, padding="same", stats=stats)
+    planes = [convolve_uint8(pixels[..., c], KERNELS["outline"].weights, padding="same")
+              for c in range(3)]  # fmt: skip
+    np.testing.assert_array_equal(got, np.dstack(planes))
+    raw = np.dstack([convolve(pixels[..., c], KERNELS["outline"].weights, padding="same")
+                     for c in range(3)])  # fmt: skip
+    outside = ((np.rint(raw) < 0) | (np.rint(raw) > 255)).any(axis=-1)
+    assert stats.pixels == 120 * 160 and stats.clipped == int(outside.sum()) > 0
+    assert (stats.minimum, stats.maximum) == pytest.approx((raw.min(), raw.max()), abs=1e-3)
 
 
 def test_only_8_bit_gray_into_an_8_bit_image_is_fused():

@@ -174,6 +174,8 @@ def convolve_uint8(
     ever exists: the extra memory is a few band buffers per thread (measured
     with tracemalloc for a 4096x4096 image and a 3x3 kernel: under 1 MiB
     beyond the 16 MiB uint8 result, against 64 MiB for one float32 copy).
+    An ``(H, W, C)`` image (``--color``) is filtered one channel at a time,
+    each straight into its plane of the ``(h, w, C)`` result.
 
     The work is in float32. For kernels whose weights and sums are exact in
     float32 (integers, or dyadic fractions such as ``blur``'s sixteenths,
@@ -184,26 +186,35 @@ def convolve_uint8(
 
     Parameters are those of :func:`convolve`, plus ``scale`` and ``offset``
     applied before rounding, and ``stats``, a :class:`ClipStats` to fill with
-    the unrounded minimum and maximum and the count of clipped pixels (what a
-    report needs, without keeping the float result). ``image`` must be ``uint8``.
+    the unrounded minimum and maximum and the count of clipped pixels (a
+    pixel counts once, whichever of its channels clipped: what a report
+    needs, without keeping the float result). ``image`` must be ``uint8``.
 
     >>> convolve_uint8(np.array([[10, 20], [30, 250]], np.uint8), [[1, 1]])
     array([[ 30],
            [255]], dtype=uint8)
     """
-    image, weights = _validate(image, kernel, padding, border, strategy, threads)
-    if image.dtype != np.uint8:
-        raise ValueError(f"image must be uint8 for convolve_uint8, got dtype {image.dtype}")
+    pixels = np.asarray(image)
+    channels = pixels.shape[2] if pixels.ndim == 3 else 0
+    first, weights = _validate(pixels[..., 0] if channels else pixels, kernel, padding, border,
+                               strategy, threads)  # fmt: skip
+    if first.dtype != np.uint8:
+        raise ValueError(f"image must be uint8 for convolve_uint8, got dtype {first.dtype}")
     if not (math.isfinite(scale) and math.isfinite(offset)):
         raise ValueError("scale and offset must be finite")
     geometry = Geometry(weights.shape, padding, stride, dilation)
-    shape = _checked_shape(image, geometry)
-    out = np.empty(shape, dtype=np.uint8)
+    shape = _checked_shape(first, geometry)
+    out = np.empty((*shape, channels) if channels else shape, dtype=np.uint8)
     dtype = np.dtype(np.float32)
-    sink = Uint8Sink(out, dtype.type(scale), dtype.type(offset), stats)
-    _run(image, weights, geometry, border, strategy, threads, dtype, sink)
+    # Several channels: a pixel is clipped if any of its channels is, so the
+    # sinks mark pixels rather than count them.
+    mask = np.zeros(shape, dtype=bool) if channels and stats is not None else None
+    planes = [(pixels[..., c], out[..., c]) for c in range(channels)] or [(first, out)]
+    for plane, into in planes:
+        sink = Uint8Sink(into, dtype.type(scale), dtype.type(offset), stats, mask)
+        _run(plane, weights, geometry, border, strategy, threads, dtype, sink)
     if stats is not None:
-        stats._close()
+        stats._close(mask)
     return out
 
 

@@ -58,21 +58,34 @@ class ClipStats:
     def _add(self, low: float, high: float, clipped: int, pixels: int) -> None:
         self._parts.append((low, high, clipped, pixels))  # list.append is atomic: thread-safe
 
-    def _close(self) -> None:
+    def _close(self, mask: np.ndarray | None = None) -> None:
+        """Sum the bands' parts; with ``mask`` (several channels), its marked pixels
+        are the clipped ones and its size the pixel count."""
         for low, high, clipped, pixels in self._parts:
             self.minimum, self.maximum = min(self.minimum, low), max(self.maximum, high)
             self.clipped += clipped
             self.pixels += pixels
         self._parts.clear()
+        if mask is not None:
+            self.clipped += int(np.count_nonzero(mask))
+            self.pixels += mask.size
 
 
 class Uint8Sink:
     """The fused writer: scale, offset, round half to even, clip, cast, one band at a time."""
 
     def __init__(
-        self, out: np.ndarray, scale: np.floating, offset: np.floating, stats: ClipStats | None
+        self,
+        out: np.ndarray,
+        scale: np.floating,
+        offset: np.floating,
+        stats: ClipStats | None,
+        mask: np.ndarray | None = None,
     ) -> None:
+        """``mask``: a boolean array of the output's shape, shared by the sinks of
+        several channels; clipped pixels are marked in it instead of counted."""
         self.out, self.scale, self.offset, self.stats = out, scale, offset, stats
+        self.mask = mask
 
     def view(self, r0: int, r1: int) -> np.ndarray | None:
         return None  # the band is float; the output is uint8
@@ -89,7 +102,11 @@ class Uint8Sink:
         if self.stats is not None:
             clipped = 0
             if round(low) < 0 or round(high) > 255:  # only then is counting worth it
-                clipped = int(np.count_nonzero((band < 0) | (band > 255)))
-            self.stats._add(low, high, clipped, band.size)
+                outside = (band < 0) | (band > 255)
+                if self.mask is None:
+                    clipped = int(np.count_nonzero(outside))
+                else:  # rows are one band's: no other thread writes them now
+                    self.mask[r0 : r0 + band.shape[0]] |= outside
+            self.stats._add(low, high, clipped, band.size if self.mask is None else 0)
         np.clip(band, 0, 255, out=band)
         self.out[r0 : r0 + band.shape[0]] = band
