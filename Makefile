@@ -46,13 +46,15 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench,dask]'
 	touch $(VENV)/.installed $@
 
-# Not part of `make test`: minutes of timing, printed as tables of ratios.
+# Not part of `make test`: minutes of timing, printed as tables of ratios (bench_layer.py
+# compares with TensorFlow when the parity extra is installed: `make parity` installs it).
 # OPENBLAS_CORETYPE/L2_SIZE may be set on this workplace to keep old OpenBLAS
 # builds correct; they slow a current numpy, so they are unset for timing only.
 BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 bench: $(VENV)/.installed-bench
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_engine.py
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_cli.py
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_layer.py
 	@if [ -f benchmarks/bench_batch.py ]; then $(BENCH_ENV) $(BIN)/python benchmarks/bench_batch.py; fi
 
 # TensorFlow itself, to check that convcli computes a Conv2D layer's and pooling's numbers
@@ -79,6 +81,8 @@ format: $(VENV)/.installed-dev
 gallery: $(VENV)/.installed
 	mkdir -p docs
 	$(BIN)/convcli gallery --overwrite --size 256x192 sample_images/scene.jpg docs/gallery.png
+	$(BIN)/python scripts/make_bank.py docs/first-layer.npy
+	$(BIN)/convcli gallery --overwrite -k docs/first-layer.npy --activation relu sample_images/scene.jpg docs/first-layer.png
 
 samples: $(VENV)/.installed
 	$(BIN)/python scripts/make_samples.py sample_images

@@ -179,9 +179,12 @@ class Filters:
         padding, border, stride, dilation = self.padding, self.border, self.stride, self.dilation
         if self.bank is not None:
             weights = self.bank.hwio(self.layout)
+            # A float32 bank (as Keras and PyTorch save them) works in float32, as
+            # TensorFlow does: half the memory of 64 float64 maps.
+            dtype = np.float32 if weights.dtype == np.float32 else None
             return conv2d(
                 image, weights, padding=padding, border=border, stride=stride,
-                dilation=dilation, threads=threads,
+                dilation=dilation, dtype=dtype, threads=threads,
             )  # fmt: skip
         maps = [
             Convolve(k, padding, border, stride, dilation).apply(image, threads=threads)
@@ -209,10 +212,14 @@ class Bias:
         return shape[0], shape[1]
 
     def apply(self, image: np.ndarray, *, threads: int | None = None) -> np.ndarray:
-        values = np.asarray(self.values, dtype=image.dtype)
-        if image.ndim == 2:
-            return image + values[0]
-        return image + values
+        """In place when ``image`` is a float array (the convolution's own fresh result:
+        a copy of 64 maps would double their memory)."""
+        values = np.asarray(self.values, dtype=np.float64)
+        add = values[0] if image.ndim == 2 else values
+        if image.dtype.kind == "f" and image.flags.writeable:
+            image += add.astype(image.dtype)
+            return image
+        return image + add
 
     def describe(self) -> dict[str, Any]:
         return {"step": "bias", "values": list(self.values)}
@@ -264,6 +271,9 @@ class Activation:
         return shape[0], shape[1]
 
     def apply(self, image: np.ndarray, *, threads: int | None = None) -> np.ndarray:
+        """In place for a float array, as :meth:`Bias.apply`."""
+        if image.dtype.kind == "f" and image.flags.writeable:
+            return np.maximum(image, 0, out=image)
         return np.maximum(image, 0)
 
     def describe(self) -> dict[str, Any]:

@@ -163,3 +163,17 @@ def test_pool_names_the_bad_parameter(kwargs, match):
     args = {"image": np.ones((6, 6)), "kind": "max"} | kwargs
     with pytest.raises(ValueError, match=match):
         convcli.pool(args.pop("image"), args.pop("kind"), **args)
+
+
+def test_conv2d_dtype_sets_the_working_precision():
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (9, 8, 3), dtype=np.uint8)
+    bank = rng.normal(size=(3, 3, 3, 2))
+    single = convcli.conv2d(image, bank, dtype=np.float32)
+    assert single.dtype == np.float32
+    expected = oracle.conv2d_reference(image, bank)
+    np.testing.assert_allclose(
+        single, expected, rtol=0, atol=oracle.bank_tolerance(image, bank, np.float32)
+    )
+    with pytest.raises(ValueError, match="dtype must be float32, float64 or None"):
+        convcli.conv2d(image, bank, dtype=np.int16)

@@ -91,6 +91,7 @@ def conv2d(
     padding: str = "valid",
     border: str = "zero",
     layout: str = "hwio",
+    dtype: type | np.dtype | None = None,
     threads: int | None = None,
 ) -> np.ndarray:
     """A Conv2D layer's output: every map of a filter bank, as ``tf.nn.conv2d`` + bias.
@@ -106,14 +107,18 @@ def conv2d(
         Added to each map.
     stride, dilation, padding, border
         As :func:`convcli.engine.convolve` (TensorFlow's output sizes and pads).
+    dtype : {None, float32, float64}
+        The working and result precision. Default: ``float32`` for a
+        ``float32`` image, else ``float64``. ``float32`` on an 8-bit image
+        halves the result's memory (64 maps of a 4000x3000 photo: 2.9 GiB
+        instead of 5.9) and converts the pixels band by band, never whole.
     threads : int, optional
         Band threads, as :func:`convolve`.
 
     Returns
     -------
     ndarray
-        ``(H', W', C_out)``, ``float32`` for a ``float32`` image, else
-        ``float64``. Each map differs from the tutorial's loop (summed over
+        ``(H', W', C_out)`` in ``dtype``. Each map differs from the tutorial's loop (summed over
         channels) by at most ``4 · n · ε · Σ|w| · max|x|`` with ``n = kh·kw·C_in``:
         the same products in another order.
 
@@ -124,7 +129,11 @@ def conv2d(
            [42.5, 50.5]])
     """
     pixels, bank, offsets = _validate(image, weights, bias, layout, padding, border, threads)
-    dtype = np.dtype(np.float32 if pixels.dtype == np.float32 else np.float64)
+    if dtype is None:
+        dtype = np.float32 if pixels.dtype == np.float32 else np.float64
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32, float64 or None; got {dtype}")
     geometry = Geometry(bank.shape[:2], padding, stride, dilation)
     if not geometry.fits(pixels.shape):
         kh, kw = geometry.kernel_shape
