@@ -591,5 +591,7 @@ def test_readme_gallery_is_up_to_date():
 def test_a_matrix_too_large_to_draw_is_summarised():
     assert grid(np.full((16, 3), 0.5)).plain == ("16x3: too large to draw; weights from 0.5 to 0.5")
     assert len(grid(np.ones((15, 15))).plain.splitlines()) == 15
-    assert grid(np.full((2, 14), np.pi / 1000), max_width=80).plain.startswith("2x14: too")
+    wrapped = grid(np.full((2, 14), np.pi / 1000), max_width=80).plain.splitlines()
+    assert wrapped[0] == "columns 1-7 of 14:" and wrapped[3] == "columns 8-14 of 14:"
+    assert grid(np.ones((65, 3)), max_width=80).plain.startswith("65x3: too")
     assert len(grid(np.full((2, 14), np.pi / 1000), max_width=130).plain.splitlines()) == 2

@@ -25,6 +25,7 @@ from .params import (
     size_option,
 )
 from .report import BatchReport
+from .streams import EXIT_STDOUT_CLOSED, StdoutClosed, discard_stdout
 
 
 @click.command()
@@ -48,7 +49,9 @@ from .report import BatchReport
 @border_option("What lies outside the image for same/full padding (numpy.pad's names).")
 @layer_options()
 @click.option("--normalize", is_flag=True, help="Divide each kernel by the sum of its weights.")
-@click.option("--flip", is_flag=True, help="Rotate each kernel 180° (a true convolution).")
+@click.option(
+    "--flip", is_flag=True, help="Rotate each kernel by 180 degrees (a true convolution)."
+)
 @click.option("--scale", type=Number(nonzero=True), default=1.0, help="Divide the result by X.")
 @click.option("--offset", type=Number(), default=0.0, help="Add Y to the result, e.g. 128.")
 @range_option("How results become 0..255: clip, abs (magnitude, then clip), rescale (min..max).")
@@ -265,16 +268,22 @@ def apply(
     }
     report = BatchReport(batch.total, quiet=quiet, as_json=as_json, settings=settings)
     with report:
+        results = run(batch, options, jobs=workers, fail_fast=fail_fast, on_start=report.started)
         try:
-            for result in run(
-                batch, options, jobs=workers, fail_fast=fail_fast, on_start=report.started
-            ):
+            for result in results:
                 report.add(result)
         except KeyboardInterrupt:
             report.interrupted = True
+        except StdoutClosed:  # `| head`: stop as for Ctrl-C
+            pass
         except ConvcliError as exc:  # the run itself broke (workers that keep dying)
             report.abort(exc)
+        finally:  # workers stopped, temporary files swept (run is a generator)
+            getattr(results, "close", lambda: None)()
     report.finish(options)
+    if report.stdout_closed:
+        discard_stdout()
+        sys.exit(EXIT_STDOUT_CLOSED)
     if report.interrupted:
         sys.exit(EXIT_INTERRUPTED)
     if report.counts["failed"] or report.aborted:

@@ -20,13 +20,38 @@ def stderr() -> Console:
     """Progress, status, warnings and errors; stdout is kept for results (--json).
 
     Made on first use: Rich costs ~30 ms of start-up that `apply -q` never needs.
+    If stderr's reader goes away, the run goes on silently (Rich's own
+    default would exit 1 and point *stdout* at /dev/null).
     """
     global _console
     if _console is None:
         from rich.console import Console
 
-        _console = Console(stderr=True, highlight=False)
+        class _Stderr(Console):
+            def on_broken_pipe(self) -> None:
+                self.quiet = True
+
+        _console = _Stderr(stderr=True, highlight=False)
     return _console
+
+
+def stdout() -> Console:
+    """A console for a command's results on stdout (``convcli kernels``).
+
+    A reader that closes the pipe (``| head``) raises ``StdoutClosed``, which
+    ``main`` turns into one line and exit 141; Rich's default is a silent exit 1.
+    """
+    from rich.console import Console
+
+    from .streams import StdoutClosed, discard_stdout
+
+    class _Stdout(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            discard_stdout()
+            raise StdoutClosed
+
+    return _Stdout(highlight=False)
 
 
 def say(kind: str, message: str) -> None:

@@ -14,6 +14,8 @@ from rich.text import Text
 
 from ..errors import KernelError
 from ..kernels import FAMILIES, KERNELS, Kernel, parse_kernel, separate
+from . import common
+from .streams import can_encode
 
 
 @click.command()
@@ -28,7 +30,8 @@ def kernels(name: str | None) -> None:
     the weights sum to 1 (brightness kept), to 0 (an edge detector) or
     neither, and whether the kernel is separable into two 1-D passes.
     """
-    out = Console(highlight=False)
+    out = common.stdout()
+    plain = not can_encode("×ᵀ", out.file)  # an ASCII or latin-1 stream: ASCII symbols
     if name is None:
         table = Table(
             title="Built-in kernels (applied without flipping)",
@@ -41,11 +44,13 @@ def kernels(name: str | None) -> None:
         for kernel in KERNELS.values():
             table.add_row(
                 Text.assemble((kernel.name, "bold"), "\n", (_size(kernel), "dim")),
-                grid(kernel.weights),
-                Text("\n").join([Text(kernel.description), *properties(kernel.weights)]),
+                grid(kernel.weights, ascii=plain),
+                Text("\n").join(
+                    [Text(kernel.description), *properties(kernel.weights, ascii=plain)]
+                ),
             )
         out.print(table)
-        _print_families(out)
+        _print_families(out, ascii=plain)
         return
     try:
         kernel = parse_kernel(name)
@@ -56,8 +61,8 @@ def kernels(name: str | None) -> None:
         out.print(f"source: {kernel.source}")
     if (kernel.scale, kernel.offset) != (1, 0):
         out.print(f"scale {kernel.scale:g}, offset {kernel.offset:g}")
-    out.print(grid(kernel.weights, max_width=out.width))
-    for line in properties(kernel.weights):
+    out.print(grid(kernel.weights, max_width=out.width, ascii=plain))
+    for line in properties(kernel.weights, ascii=plain):
         out.print(line)
     family = FAMILIES.get(name.strip().lower().partition(":")[0])
     if family is not None and name.strip().lower() not in KERNELS:
@@ -67,7 +72,7 @@ def kernels(name: str | None) -> None:
     out.print(_legend())
 
 
-def _print_families(out: Console) -> None:
+def _print_families(out: Console, *, ascii: bool) -> None:
     """The kernels that take parameters, from the registry's data, as a second table."""
     table = Table(
         title="Kernels with parameters: NAME:key=value,... (defaults where not given)",
@@ -86,7 +91,7 @@ def _print_families(out: Console) -> None:
             Text("\n").join(
                 [
                     Text.assemble((default.name, "bold"), f" ({_size(default)})"),
-                    *properties(default.weights),
+                    *properties(default.weights, ascii=ascii),
                 ]
             ),
         )
@@ -117,37 +122,49 @@ def _legend() -> Text:
     )
 
 
-_GRID_MAX = 15  # widest matrix drawn cell by cell; larger ones are summarised
+_GRID_MAX = 15  # widest matrix drawn cell by cell in the table; larger ones are summarised
+_DRAW_MAX = 64  # widest matrix `convcli kernels SPEC` draws, in blocks of columns
 
 
-def grid(weights: np.ndarray, max_width: int | None = None) -> Text:
+def grid(weights: np.ndarray, max_width: int | None = None, *, ascii: bool = False) -> Text:
     """The matrix as coloured cells, values right-aligned, a common fraction factored out.
 
-    A matrix wider than ``_GRID_MAX`` columns or ``max_width`` characters is
-    summarised instead (a wrapped grid cannot be read).
+    Without ``max_width`` (a table cell) a matrix wider than ``_GRID_MAX`` is
+    summarised. With it (one kernel shown in full), a matrix wider than
+    ``max_width`` characters is drawn in blocks of whole columns, each headed
+    by the columns it holds, as NumPy prints a wide array; only one larger
+    than ``_DRAW_MAX`` on a side is summarised.
     """
     too_large = Text(
         f"{weights.shape[0]}x{weights.shape[1]}: too large to draw; weights from "
         f"{weights.min():.3g} to {weights.max():.3g}",
         style="italic",
     )
-    if max(weights.shape) > _GRID_MAX:
+    if max(weights.shape) > (_GRID_MAX if max_width is None else _DRAW_MAX):
         return too_large
     scale = _common_denominator(weights)
     values = np.rint(weights * scale) if scale else weights
     cells = [[_number(v, exact=scale is not None) for v in row] for row in values]
     width = max(len(c) for row in cells for c in row)
-    if max_width is not None and weights.shape[1] * (width + 2) > max_width:
-        return too_large
+    columns = weights.shape[1]
+    fits = columns if max_width is None else max(1, max_width // (width + 2))
+    blocks = math.ceil(columns / fits)
+    per_block = math.ceil(columns / blocks)  # blocks of about equal width
     peak = float(np.abs(weights).max()) or 1.0
     grid = Text()
-    for r, row in enumerate(cells):
-        if r:
-            grid.append("\n")
-        for c, cell in enumerate(row):
-            grid.append(f" {cell:>{width}} ", style=_weight_style(weights[r, c] / peak))
+    for first in range(0, columns, per_block):
+        last = min(columns, first + per_block)
+        if blocks > 1:
+            held = f"column {last}" if last == first + 1 else f"columns {first + 1}-{last}"
+            grid.append("\n" if first else "")
+            grid.append(f"{held} of {columns}:\n", style="dim")
+        for r, row in enumerate(cells):
+            if r:
+                grid.append("\n")
+            for c in range(first, last):
+                grid.append(f" {row[c]:>{width}} ", style=_weight_style(weights[r, c] / peak))
     if scale and scale != 1:
-        grid.append(f"\n× 1/{scale}")
+        grid.append(f"\n{'x' if ascii else '×'} 1/{scale}")
     return grid
 
 
@@ -168,8 +185,11 @@ def _weight_style(strength: float) -> Style:
     return Style(color="bright_white", bgcolor=f"color({ramp[level]})", bold=level >= 2)
 
 
-def properties(weights: np.ndarray) -> list[Text]:
-    """Sum (normalised / zero-sum / neither) and separability, one line each."""
+def properties(weights: np.ndarray, *, ascii: bool = False) -> list[Text]:
+    """Sum (normalised / zero-sum / neither) and separability, one line each.
+
+    ``ascii``: write the transpose as ``^T`` (for a stream that cannot encode ``ᵀ``).
+    """
     total = float(weights.sum())
     # float64 weights: 1e-9; float32 weights (a float32 .npy) round far more.
     precision = max(1e-9, 16 * float(np.finfo(weights.dtype).eps))
@@ -186,7 +206,7 @@ def properties(weights: np.ndarray) -> list[Text]:
     if parts is None:
         split = Text.assemble(("not separable", "bold"))
     else:
-        split = Text.assemble(("separable", "bold"), f": {_factors(*parts)}")
+        split = Text.assemble(("separable", "bold"), f": {_factors(*parts, ascii=ascii)}")
     return [kind, split]
 
 
@@ -195,7 +215,7 @@ def _fraction(value: float) -> str:
     return str(exact) if abs(float(exact) - value) <= 1e-9 * max(1.0, abs(value)) else f"{value:g}"
 
 
-def _factors(column: np.ndarray, row: np.ndarray) -> str:
+def _factors(column: np.ndarray, row: np.ndarray, *, ascii: bool = False) -> str:
     """``column``ᵀ ``row`` (their outer product), scaled to read well.
 
     The column as small integers where it can be (``[1 2 1]ᵀ [1 2 1]/16``),
@@ -209,7 +229,7 @@ def _factors(column: np.ndarray, row: np.ndarray) -> str:
     column, row = column / unit, row * unit
     if round(column.sum(), 9) < 0 or (round(column.sum(), 9) == 0 and row.sum() < 0):
         column, row = -column, -row  # read the positive way round where there is one
-    return f"{_vector(column)}ᵀ {_vector(row)}"
+    return f"{_vector(column)}{'^T' if ascii else 'ᵀ'} {_vector(row)}"
 
 
 def _vector(values: np.ndarray) -> str:

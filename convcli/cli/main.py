@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import sys
@@ -10,7 +11,7 @@ from typing import Any
 
 import click
 
-from . import common
+from . import common, streams
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 
 # Each command's module is imported only when that command runs (or --help
@@ -47,12 +48,26 @@ class _Group(click.Group):
             ctx.fail(f"No such command {name!r}.{hint} Commands: {', '.join(sorted(_COMMANDS))}.")
         return super().resolve_command(ctx, args)
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:  # --help and --version print here
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError:  # Click's own handling would exit 1 in silence
+            raise streams.StdoutClosed from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
             click.echo("convcli: interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            raise streams.StdoutClosed from None
 
 
 def _version() -> str:
@@ -113,9 +128,17 @@ def cli(debug: bool) -> None:
 
 def main() -> None:
     """Console-script entry point: Click's parsing plus our exit codes."""
+    streams.prepare_streams()
     try:
         # Not standalone: Click would turn a Ctrl-C it sees into "Aborted!" and exit 1.
         code = cli.main(prog_name="convcli", standalone_mode=False)
+    except (streams.StdoutClosed, BrokenPipeError):  # `convcli kernels | head -3`
+        # Quiet, as `cat` killed by SIGPIPE is (apply says what it stopped itself).
+        streams.discard_stdout()
+        if common.debug:
+            with contextlib.suppress(OSError):
+                common.say("debug", "stdout was closed by the program reading it")
+        sys.exit(streams.EXIT_STDOUT_CLOSED)
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("convcli: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)

@@ -4,17 +4,29 @@ command line exits 2 before any file is touched."""
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..engine import BORDERS, PADDINGS
 from ..errors import KernelError
-from ..kernels import MAX_VALUE, Kernel, parse_kernel, parse_number
-from ..kernels.banks import Bank, load_bank, names_bank
+from ..kernels import (
+    FAMILIES,
+    KERNEL_FILE_SUFFIXES,
+    KERNELS,
+    MAX_VALUE,
+    Kernel,
+    parse_kernel,
+    parse_number,
+)
+from ..kernels.banks import BANK_SUFFIXES, Bank, load_bank, names_bank
 from ..pipeline import RANGES
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -60,9 +72,25 @@ def size_option(help: str) -> Decorator:
     return click.option("-s", "--size", type=Size(), default=None, metavar="WxH", help=help)
 
 
+# Suffixes of pictures, for the hint when -k is given an image (no Pillow needed).
+_IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
+    | {".ppm", ".pgm", ".pbm", ".pnm", ".heic"}
+)
+
+
+_KERNEL_FILES = frozenset(KERNEL_FILE_SUFFIXES) | frozenset(BANK_SUFFIXES)
+
+
 class KernelSpec(click.ParamType):
     """A kernel spec: name, name:key=value, file or inline matrix (``parse_kernel``),
-    or a 4-D filter bank file (``.npy``, ``.npz``, ``.safetensors``, ``FILE#NAME``)."""
+    or a 4-D filter bank file (``.npy``, ``.npz``, ``.safetensors``, ``FILE#NAME``).
+
+    Two common slips get their own message: ``--kernel=blur,sharpen`` (one
+    kernel per ``-k``: repeat it) and an image right after ``-k`` (the kernel
+    is missing: ``-k in.jpg out.png``). Shell completion offers the built-in
+    names, the families (``gaussian:``) and kernel and bank files.
+    """
 
     name = "kernel"
 
@@ -74,7 +102,70 @@ class KernelSpec(click.ParamType):
         try:
             return load_bank(value) if names_bank(value) else parse_kernel(value)
         except KernelError as exc:
-            self.fail(str(exc), param, ctx)
+            self.fail(_slip(str(value)) or str(exc), param, ctx)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(value) for value in kernel_completions(incomplete)]
+
+
+def _slip(value: str) -> str | None:
+    """The message for a spec that is a known slip, not a kernel at all."""
+    text = value.strip()
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) > 1 and all(_is_named(p) for p in parts):
+        again = " ".join(f"-k {p}" for p in parts)
+        return f"{text!r}: one kernel per -k; to apply several in order, repeat it: {again}"
+    if os.path.splitext(text)[1].lower() in _IMAGE_SUFFIXES:
+        return (
+            f"{text!r} is an image, not a kernel: the kernel is missing after -k "
+            "(e.g. 'convcli apply -k sharpen in.jpg out.png'; see 'convcli kernels')"
+        )
+    return None
+
+
+def _is_named(part: str) -> bool:
+    """``blur`` or ``gaussian:sigma=2``: a built-in or a family, by name."""
+    name = part.partition(":")[0].strip().lower()
+    if not name or (name not in KERNELS and name not in FAMILIES):
+        return False
+    try:
+        parse_kernel(part)
+    except KernelError:
+        return False
+    return True
+
+
+def kernel_completions(incomplete: str) -> list[str]:
+    """What ``-k <TAB>`` offers: built-in names, families as ``name:``, kernel
+    files and folders under the typed path (hidden ones only if asked for)."""
+    lowered = incomplete.lower()
+    names = [
+        n for n in [*KERNELS, *FAMILIES, *(f"{f}:" for f in FAMILIES)] if n.startswith(lowered)
+    ]
+    folder, _, start = incomplete.rpartition("/")
+    where = (folder or "/") if incomplete.startswith("/") else (folder or ".")
+    files = []
+    try:
+        with os.scandir(os.path.expanduser(where)) as entries:
+            for entry in entries:
+                if not entry.name.startswith(start) or (
+                    entry.name.startswith(".") and not start.startswith(".")
+                ):
+                    continue
+                shown = (
+                    f"{folder}/{entry.name}" if folder or incomplete.startswith("/") else entry.name
+                )
+                if entry.is_dir():
+                    files.append(shown + "/")
+                elif os.path.splitext(entry.name)[1].lower() in _KERNEL_FILES:
+                    files.append(shown)
+    except OSError:
+        pass
+    return sorted(dict.fromkeys(names)) + sorted(files)
 
 
 class Number(click.ParamType):

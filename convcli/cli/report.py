@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import one_line
 from . import common
+from .streams import StdoutClosed, write_stdout
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -35,12 +37,12 @@ class BatchReport:
         self.task: Any = None
         self._first_file = True
         self._json_closed = False
+        self.stdout_closed = False  # the reader of --json went away (EPIPE)
 
     def __enter__(self) -> BatchReport:
         if self.as_json:
             head = json.dumps({"options": self.settings})[:-1]
-            sys.stdout.write(head + ', "files": [')
-            sys.stdout.flush()
+            self._write(head + ', "files": [')
         if not self.quiet and self.total > 1 and common.stderr().is_terminal:
             self.progress = _progress_bar()
             self.progress.start()
@@ -81,13 +83,21 @@ class BatchReport:
         if self.progress is not None:
             self.progress.advance(self.task)
         if self.as_json:
-            sys.stdout.write(
-                ("\n  " if self._first_file else ",\n  ") + json.dumps(json_entry(result))
-            )
+            self._write(("\n  " if self._first_file else ",\n  ") + json.dumps(json_entry(result)))
             self._first_file = False
 
+    def _write(self, text: str) -> None:
+        """Straight to stdout (never through the progress bar), every byte or StdoutClosed."""
+        if self.stdout_closed:
+            raise StdoutClosed
+        try:
+            write_stdout(text)
+        except StdoutClosed:
+            self.stdout_closed = True
+            raise
+
     def _close_json(self) -> None:
-        if self._json_closed:
+        if self._json_closed or self.stdout_closed:
             return
         self._json_closed = True
         seconds = time.perf_counter() - self.start
@@ -101,18 +111,21 @@ class BatchReport:
             "seconds": round(seconds, 3),
             "images_per_second": round(self.counts["ok"] / seconds if seconds > 0 else 0.0, 2),
         }
-        sys.stdout.write("\n], " + json.dumps({"summary": summary})[1:] + "\n")
-        sys.stdout.flush()
+        self._write("\n], " + json.dumps({"summary": summary})[1:] + "\n")
 
     def finish(self, options: Any) -> None:
         seconds = time.perf_counter() - self.start
         done = sum(self.counts.values())
         rate = self.counts["ok"] / seconds if seconds > 0 else 0.0
         if self.as_json:
-            self._close_json()
+            with contextlib.suppress(StdoutClosed):  # self.stdout_closed says so below
+                self._close_json()
+        if self.stdout_closed:
+            common.say("stopped", "stdout was closed by the program reading it")
         if self.quiet:
             return
-        if self.total == 1 and self.last is not None and self.last.ok and not self.interrupted:
+        stopped = self.interrupted or self.stdout_closed
+        if self.total == 1 and self.last is not None and self.last.ok and not stopped:
             print_done(self.last, options)
             return
         if self.total == 0 or (self.total == 1 and self.counts["failed"] and not self.aborted):
@@ -121,7 +134,7 @@ class BatchReport:
 
     def _summary(self, seconds: float, done: int, rate: float) -> Any:
         c = self.counts
-        head = "[bold yellow]interrupted:[/] " if self.interrupted else ""
+        head = "[bold yellow]interrupted:[/] " if self.interrupted or self.stdout_closed else ""
         head = "[bold red]stopped:[/] " if self.aborted else head
         line = f"{head}{c['ok']} written, {c['skipped']} skipped, {c['failed']} failed"
         if done < self.total:
@@ -173,6 +186,9 @@ def _progress_bar() -> Progress:
         TextColumn("{task.fields[current]}", style="dim"),
         console=common.stderr(),
         transient=True,
+        # Rich's default would also capture stdout and draw it above the bar:
+        # --json would then go to the terminal, not to the file or pipe.
+        redirect_stdout=False,
     )
 
 
