@@ -52,3 +52,7 @@ class ImageShapeError(ConvcliError):
 
 class OutputError(ConvcliError):
     """An output that cannot or must not be written."""
+
+
+class OutputExists(OutputError):
+    """An output that is already there, without ``--overwrite`` (or ``--skip-existing``)."""

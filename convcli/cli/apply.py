@@ -52,8 +52,18 @@ from .streams import EXIT_STDOUT_CLOSED, StdoutClosed, discard_stdout
 @click.option(
     "--flip", is_flag=True, help="Rotate each kernel by 180 degrees (a true convolution)."
 )
-@click.option("--scale", type=Number(nonzero=True), default=1.0, help="Divide the result by X.")
-@click.option("--offset", type=Number(), default=0.0, help="Add Y to the result, e.g. 128.")
+@click.option(
+    "--scale",
+    type=Number(nonzero=True),
+    default=1.0,
+    help="Divide the result by this number, e.g. 16 or 1/16 (after every kernel).",
+)
+@click.option(
+    "--offset",
+    type=Number(),
+    default=0.0,
+    help="Then add this number, e.g. 128 to see both signs of an edge kernel.",
+)
 @range_option("How results become 0..255: clip, abs (magnitude, then clip), rescale (min..max).")
 @color_option("Filter R, G, B separately; keep alpha.")
 @click.option(
@@ -170,10 +180,10 @@ def apply(
 
     INPUTS are image files, folders (the images in them; -r descends and
     mirrors sub-folders) or quoted glob patterns ('photos/**/*.jpg'), which
-    convcli expands itself. With one input file, OUTPUT is the PNG file to
-    write (or a folder, if it exists or ends in '/'). Otherwise OUTPUT is a
-    folder, created if missing, and each result is named after its input:
-    photo.jpg -> photo.png (see --name).
+    convcli expands itself. With one input file, OUTPUT is the file to write,
+    in the format its extension names (or a folder, if it exists or ends in
+    '/'). Otherwise OUTPUT is a folder, created if missing, and each result
+    is named after its input: photo.jpg -> photo.png (see --name).
 
     Existing files are never replaced without --overwrite, an input is never
     written over, and a failed or interrupted run leaves no partial file.

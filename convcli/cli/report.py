@@ -9,7 +9,7 @@ import time
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from ..errors import one_line
+from ..errors import OutputExists, one_line
 from . import common
 from .streams import StdoutClosed, write_stdout
 
@@ -38,6 +38,8 @@ class BatchReport:
         self._first_file = True
         self._json_closed = False
         self.stdout_closed = False  # the reader of --json went away (EPIPE)
+        self.existing: list[Any] = []  # failed because the output exists
+        self._existing_said = 0
 
     def __enter__(self) -> BatchReport:
         if self.as_json:
@@ -70,7 +72,10 @@ class BatchReport:
         if not self.quiet:
             for warning in result.warnings:
                 common.say("warning", f"{result.source}: {warning}")
-        if result.status == "failed":
+        if result.status == "failed" and isinstance(result.error, OutputExists):
+            self.existing.append(result)  # said once, as a group: see _say_existing
+        elif result.status == "failed":
+            self._say_existing()
             self.failures.append(result)
             if common.debug and result.error is not None:
                 traceback.print_exception(result.error, file=sys.stderr)
@@ -85,6 +90,19 @@ class BatchReport:
         if self.as_json:
             self._write(("\n  " if self._first_file else ",\n  ") + json.dumps(json_entry(result)))
             self._first_file = False
+
+    def _say_existing(self) -> None:
+        """One line for every output found in the way so far, not one line each.
+
+        The plan settles them before any job runs, so they come first and
+        make one group.
+        """
+        group = self.existing[self._existing_said :]
+        self._existing_said = len(self.existing)
+        if len(group) == 1 and self.total == 1:
+            common.say("error", group[0].message)
+        elif group:
+            common.say("error", existing_line(group))
 
     def _write(self, text: str) -> None:
         """Straight to stdout (never through the progress bar), every byte or StdoutClosed."""
@@ -117,6 +135,7 @@ class BatchReport:
         seconds = time.perf_counter() - self.start
         done = sum(self.counts.values())
         rate = self.counts["ok"] / seconds if seconds > 0 else 0.0
+        self._say_existing()
         if self.as_json:
             with contextlib.suppress(StdoutClosed):  # self.stdout_closed says so below
                 self._close_json()
@@ -145,11 +164,27 @@ class BatchReport:
         if self.skip_reasons:
             reasons = ", ".join(f"{n} {why}" for why, n in sorted(self.skip_reasons.items()))
             line += f"\n[dim]skipped: {reasons}[/]"
-        if self.failures:
+        if self.failures or self.existing:
             line += "\n[bold red]failed:[/]"
+            if self.existing:
+                line += f"\n  {_escape(existing_line(self.existing, names=0))}"
             for result in self.failures:
                 line += f"\n  {_escape(one_line(result.message))}"
         return line
+
+
+def existing_line(results: list[Any], names: int = 3) -> str:
+    """``N outputs already exist: a.png, b.png and 4 more (...)``, with both ways on."""
+    shown = [one_line(str(r.path or r.target)) for r in results[:names]]
+    more = len(results) - len(shown)
+    listed = ", ".join(shown) + (f" and {more} more" if more and shown else "")
+    head = (
+        "1 output already exists" if len(results) == 1 else f"{len(results)} outputs already exist"
+    )
+    return (
+        f"{head}{': ' + listed if shown else ''} "
+        "(--skip-existing to resume, skipping them; --overwrite to replace them)"
+    )
 
 
 def _progress_bar() -> Progress:

@@ -108,6 +108,10 @@ def _unknown(spec: str) -> str:
     close = difflib.get_close_matches(wanted, KERNELS, n=3, cutoff=0.5) or [
         f"{n}:..." for n in difflib.get_close_matches(wanted, FAMILIES, n=2, cutoff=0.5)
     ]
+    # A name cut short (`gauss`) means every name it begins, families too (alone: defaults).
+    names = dict.fromkeys([*KERNELS, *FAMILIES])
+    prefixed = sorted((n for n in names if n.startswith(wanted) and wanted), key=len)
+    close = list(dict.fromkeys([*prefixed, *close]))[:3]
     hint = f"did you mean {', '.join(close)}? " if close else ""
     return (
         f"unknown kernel {spec!r}; {hint}"
