@@ -74,8 +74,8 @@ def help_examples() -> list[str]:
 
 
 def sandbox(folder: Path) -> Path:
-    """Every file the examples name: photos, a folder tree, kernel files."""
-    folder.mkdir()
+    """Every file the examples name: photos, a folder tree, kernel files, sample_images/."""
+    shutil.copytree(ROOT / "sample_images", folder / "sample_images")
     rng = np.random.default_rng(11)
 
     def photo(path: str, size=(64, 48)) -> None:
