@@ -99,6 +99,9 @@ def sandbox(folder: Path) -> Path:
     photo("photo.png")
     sixteen = (rng.integers(0, 65536, (48, 64))).astype(np.uint16)
     Image.fromarray(sixteen).save(folder / "scan16.png")
+    bank = rng.normal(size=(3, 3, 1, 4)).astype(np.float32)  # hwio: four 3x3 filters
+    np.save(folder / "conv1.npy", bank)
+    np.save(folder / "b.npy", np.array([0.1, -0.2, 0.0, 0.3], dtype=np.float32))
     (folder / "my.mat").write_text("3 3 16 0\n1 2 1\n2 4 2\n1 2 1\n")
     (folder / "edges.txt").write_text("-1 0 1\n-2 0 2\n-1 0 1\n")
     return folder
