@@ -41,6 +41,7 @@ __all__ = [
     "PositionError",
     "StepValue",
     "UnsupportedError",
+    "check_explainable",
     "explain",
     "geometry_of",
     "number",
@@ -305,7 +306,7 @@ def _step_values(
     threads = options.threads
     bare = dataclasses.replace(conv, kernel=dataclasses.replace(conv.kernel, scale=1.0, offset=0.0))
     result = bare.apply(plane, threads=threads)
-    sums = result
+    sums = result.copy()  # later steps may work in place (bias, relu)
     values: list[StepValue] = []
     if not conv.linear:
         scale, offset = conv.kernel.scale, conv.kernel.offset

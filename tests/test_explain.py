@@ -25,7 +25,7 @@ from convcli.kernels import KERNELS, parse_kernel
 from convcli.options import Options
 
 from .helpers import run_convcli
-from .oracle import padded, reference
+from .oracle import pad_border, padded, reference, strided_reference, tf_pads
 
 TUTORIAL_CORNER = [[39, 41, 41], [42, 43, 44], [45, 44, 44]]
 
@@ -95,6 +95,55 @@ def test_value_is_the_pixel_apply_writes(tmp_path, padding, border):
             window = loop[r : r + kernel.shape[0], c : c + kernel.shape[1]]
             assert np.array_equal(doc["window"], window), (spec, at)
             assert doc["sum"] == pytest.approx(reference(pixels, kernel, padding, border)[r, c])
+
+
+@pytest.mark.parametrize("padding", PADDINGS)
+@pytest.mark.parametrize(
+    ("stride", "dilation", "border"),
+    [("2", "1", "zero"), ("3,2", "1", "reflect"), ("1", "2", "edge"), ("2", "3,2", "wrap"),
+     ("2,1", "2", "symmetric")],
+)  # fmt: skip
+def test_strides_dilations_bias_and_relu_match_apply(tmp_path, padding, stride, dilation, border):
+    rng = np.random.default_rng(abs(hash((padding, stride, dilation))) % 2**32)
+    pixels = rng.integers(0, 256, (13, 16), dtype=np.uint8)
+    image = write_png(tmp_path / "in.png", pixels)
+    s, d = (tuple(int(v) for v in (x * 2 if "," not in x else x.split(","))[:2])
+            for x in (stride, dilation))  # fmt: skip
+    for spec, extra in (
+        ("sharpen", ()),
+        ("0.5,-1,2; 1,0.25,-0.75", ("--bias", "-20", "--activation", "relu")),
+    ):
+        options = ("-k", spec, "-p", padding, "-b", border, "--stride", stride,
+                   "--dilation", dilation, *extra)  # fmt: skip
+        written = applied(tmp_path, image, *options)
+        kernel = parse_kernel(spec).weights
+        loop = strided_reference(pixels, kernel, padding, border, s, d)
+        assert written.shape == loop.shape
+        span = (d[0] * (kernel.shape[0] - 1) + 1, d[1] * (kernel.shape[1] - 1) + 1)
+        pads = tuple(
+            tf_pads(n, sp, padding, st) for n, sp, st in zip(pixels.shape, span, s, strict=True)
+        )
+        source = pad_border(pixels, pads, border)
+        for at in positions(written.shape, rng, extra=3):
+            doc = explained(image, *options, at=at)
+            r, c = doc["at"]
+            assert doc["value"] == written[at], (spec, at, doc)
+            assert doc["stride"] == list(s) and doc["dilation"] == list(d)
+            assert doc["pads"] == dict(
+                zip(("top", "bottom", "left", "right"), sum(pads, ()), strict=True)
+            )
+            window = source[
+                r * s[0] : r * s[0] + span[0] : d[0], c * s[1] : c * s[1] + span[1] : d[1]
+            ]
+            assert np.array_equal(doc["window"], window), (spec, at)
+            assert doc["sum"] == pytest.approx(loop[r, c])
+            if extra:
+                assert [st["name"] for st in doc["steps"]] == [
+                    "bias",
+                    "activation relu",
+                    "range clip",
+                ]
+                assert doc["steps"][1]["value"] == max(0, doc["sum"] - 20)
 
 
 def test_padding_cells_are_marked_with_the_pads_the_engine_uses(tmp_path):
@@ -195,6 +244,9 @@ def test_a_position_outside_the_output_gives_the_size(gray_png):
     [
         (("-k", "blur", "-k", "sharpen"), "explain takes one kernel"),
         (("-k", "blur", "--pool", "max"), "--pool is not explained"),
+        (("-k", "sobel-x", "-k", "sobel-y", "--combine", "magnitude"), "explain takes one kernel"),
+        (("-k", "blur", "--combine", "max"), "--combine is not explained"),
+        (("-k", "blur", "--bias", "1,2"), "bias"),
         (("-k", "blur", "--channel", "G"), "--channel needs --color"),
         (("-k", "blur", "--at", "1"), "is not a position"),
     ],

@@ -19,9 +19,12 @@ import click
 
 from ..errors import ConvcliError, KernelError
 from ..kernels import Kernel, prepare
+from ..kernels.banks import Bank
 from ..limits import MAX_PIXELS, MAX_PIXELS_CEILING
+from ..steps import Pool
 from . import common
 from .common import EXIT_FAILED
+from .layer import layer_options, layer_settings
 from .params import (
     Background,
     KernelSpec,
@@ -100,15 +103,10 @@ class Position(click.ParamType):
     help="The output pixel to explain, ROW,COL; negative counts from the end (-1,-1).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the same as one JSON document.")
-@click.option(
-    "--pool",
-    hidden=True,
-    default=None,
-    help="Not explained: pooling is a step after the window (use 'apply').",
-)
+@layer_options()
 @click.argument("image", type=click.Path(path_type=Path, dir_okay=False))
 def explain(
-    kernel_specs: tuple[Kernel, ...],
+    kernel_specs: tuple[Kernel | Bank, ...],
     padding: str,
     border: str,
     normalize: bool,
@@ -123,7 +121,13 @@ def explain(
     background: tuple[int, int, int],
     at: tuple[int, int],
     as_json: bool,
-    pool: str | None,
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    layout: str,
+    bias: tuple[float, ...] | None,
+    combine: str | None,
+    activation: str | None,
+    pool: Pool | None,
     image: Path,
 ) -> None:
     """Show how one output pixel of IMAGE is computed, step by step.
@@ -140,11 +144,13 @@ def explain(
     Examples:
       convcli explain -k sharpen --size 224 cat.jpg
       convcli explain -k sharpen -p same --at -1,-1 cat.jpg     # last pixel
+      convcli explain -k sobel-x -p same --stride 2 --dilation 2 --at 5,7 cat.jpg
+      convcli explain -k outline --bias -100 --activation relu cat.jpg
       convcli explain -k blur -p same -b reflect --at 0,5 cat.jpg
       convcli explain -k sobel-x --range abs --json cat.jpg
       convcli explain -k outline --color --channel G photo.png
     """
-    from ..explain import PositionError, UnsupportedError
+    from ..explain import PositionError, UnsupportedError, check_explainable
     from ..explain import explain as take_apart
     from ..imageio import load_image
     from ..options import Options
@@ -155,25 +161,41 @@ def explain(
             "(explain each kernel on its own, or use 'apply')"
         )
     if pool is not None:
-        raise click.UsageError("--pool is not explained: explain shows the convolution alone")
+        raise click.UsageError(
+            "--pool is not explained: pooling comes after the window (use 'apply')"
+        )
+    if combine is not None:
+        raise click.UsageError(
+            "--combine is not explained: it mixes several kernels' results (explain each kernel)"
+        )
+    if isinstance(kernel_specs[0], Bank):
+        raise click.UsageError(
+            "a filter bank is not explained: explain takes one 2-D kernel (a bank's maps "
+            "are sums over channels; use 'apply')"
+        )
     if channel is not None and not color:
         raise click.UsageError("--channel needs --color (without it the image is gray)")
     try:
         kernel = prepare(kernel_specs[0], normalize=normalize, flip=flip)
     except KernelError as exc:
         raise click.BadParameter(str(exc), param_hint="'--normalize'") from None
-    options = Options.build(
-        kernel,
-        padding=padding.lower(),
-        border=border.lower(),
-        scale=scale,
-        offset=offset,
-        size=size,
-        max_pixels=max_pixels,
-        background=background,
-        color=color,
-        output_range=value_range.lower(),
-    )
+    try:
+        options = Options.build(
+            kernel,
+            padding=padding.lower(),
+            border=border.lower(),
+            **layer_settings(locals()),
+            scale=scale,
+            offset=offset,
+            size=size,
+            max_pixels=max_pixels,
+            background=background,
+            color=color,
+            output_range=value_range.lower(),
+        )
+        check_explainable(options)
+    except (ValueError, UnsupportedError) as exc:
+        raise click.UsageError(str(exc)) from None
     notes: list[str] = []
     try:
         pixels = load_image(

@@ -169,11 +169,23 @@ def shape_lines(
         before, after = pads[axis]
         if geo.padding != "valid":
             formula += f": {before} {sides[0]}, {after} {sides[1]}"
-        body.append(f"{name} {formula}")
-    body.extend(wrap(why(geo, pads), indent=""))
+        body.extend(_clauses(name, formula.split("; "), WIDTH - 5))
+    body.extend(wrap(why(geo, pads), "", width=WIDTH - 5))
     h, w = out_shape
     body.append(f"output: {w}{g.times}{h} (width {g.times} height)")
     return body
+
+
+def _clauses(name: str, clauses: list[str], width: int) -> list[str]:
+    """``name clause; clause; ...``, broken only between clauses (formulas stay whole)."""
+    lines, line = [], name
+    for i, clause in enumerate(clauses):
+        piece = clause + (";" if i < len(clauses) - 1 else "")
+        if line.strip() and len(line) + 1 + len(piece) > width and line != name:
+            lines.append(line)
+            line = " " * len(name)
+        line += " " + piece
+    return [*lines, line]
 
 
 def axis_formula(geo: Geometry, axis: int, n: int, out: int) -> str:
@@ -239,12 +251,15 @@ def why(geo: Geometry, pads: tuple[tuple[int, int], tuple[int, int]]) -> str:
     return text + "."
 
 
-def wrap(text: str, indent: str = "   ") -> list[str]:
-    """``text`` in lines that fit the width, every line indented alike."""
+def wrap(
+    text: str, indent: str = "   ", hang: str | None = None, width: int = WIDTH - 2
+) -> list[str]:
+    """``text`` in lines of at most ``width``; later lines indented by ``hang`` (or ``indent``)."""
     import textwrap
 
-    return textwrap.wrap(text, WIDTH - 2, initial_indent=indent,
-                         subsequent_indent=indent, break_on_hyphens=False)  # fmt: skip
+    later = indent if hang is None else hang
+    return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=later,
+                         break_on_hyphens=False, break_long_words=False)  # fmt: skip
 
 
 def _window_lines(e: Explanation, g: Glyphs, *, flip: bool, normalize: bool) -> list[Text]:
