@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -128,3 +132,30 @@ def test_an_executor_that_cannot_go_on_stops_the_run_and_its_jobs_are_swept(tmp_
     with pytest.raises(ConvcliError, match="^lost the cluster$"):
         list(run(plan([tmp_path / "in"], out), SHARPEN, executor=ClusterGone()))
     assert listing(out) == []
+
+
+class TerminatedWhileReported:
+    """A result whose pickling (the worker sending it back) brings SIGTERM."""
+
+    def __reduce__(self):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler runs at once; never reached
+        return (int, (0,))
+
+
+def _reported_under_sigterm(context: object, x: int) -> TerminatedWhileReported:
+    return TerminatedWhileReported()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_worker_terminated_between_jobs_leaves_instead_of_waiting_for_more():
+    # SIGTERM as the pool sends a result back: its worker loop would catch the
+    # SystemExit and send *that* as the result, then wait for work forever (a
+    # pool that terminates it then hangs joining it). The worker must just go.
+    lost = list(ProcessExecutor(1).map_unordered(_reported_under_sigterm, None, [7], _as_lost))
+    assert lost == [("lost", 7)]
+
+
+def _as_lost(item: int, exc: WorkerLost) -> tuple[str, int]:
+    assert "died" in str(exc)
+    return ("lost", item)

@@ -9,10 +9,11 @@ Signals, which are the hard part:
 - Workers start with SIGINT blocked and then ignore it. On Ctrl-C (which a
   terminal sends to the whole process group) the parent alone gets
   ``KeyboardInterrupt``; it stops the workers with SIGTERM and re-raises.
-- A worker turns SIGTERM into ``SystemExit``, so its job unwinds (the writer
-  deletes its temporary file) and then leaves with ``os._exit(143)``: the
-  pool's worker loop would otherwise report the ``SystemExit`` as the job's
-  outcome and take the next job.
+- A worker in a job turns SIGTERM into ``SystemExit``, so the job unwinds
+  (the writer deletes its temporary file), and then leaves with
+  ``os._exit(143)``: the pool's worker loop would otherwise report the
+  ``SystemExit`` as the job's outcome and take the next job. Outside a job
+  (idle, or sending a result back) it leaves at once.
 - A worker that dies (a crash in a decoder, the OOM killer) breaks the whole
   pool. The pool is restarted and the jobs that were in flight are retried
   one at a time, so only the culprit is lost; when they keep dying (workers
@@ -134,6 +135,7 @@ class ProcessExecutor:
 # --- in the worker ------------------------------------------------------------------
 
 _task: tuple[Callable[[Any, Any], Any], Any] | None = None  # (fn, context), set per worker
+_busy = False  # inside fn: SIGTERM unwinds the job before the worker leaves
 
 
 def _init_worker(fn: Callable[[Any, Any], Any], context: Any) -> None:
@@ -144,16 +146,29 @@ def _init_worker(fn: Callable[[Any, Any], Any], context: Any) -> None:
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # Unwind (the writer's cleanup deletes its temporary file), then exit: see _call.
-    raise SystemExit(128 + signum)
+    """In a job: unwind it (the writer deletes its temporary file), see :func:`_call`.
+
+    Anywhere else, leave at once, as SIGTERM's default would: a ``SystemExit``
+    raised while the pool's worker loop sends a result back is caught there
+    and sent as the result, and the worker then waits for work forever (the
+    pool, joining it, hangs).
+    """
+    if _busy:
+        raise SystemExit(128 + signum)
+    os._exit(128 + signum)
 
 
 def _call(item: Any) -> Any:
     """Run this worker's ``fn(context, item)``; die for real on SIGTERM."""
+    global _busy
     assert _task is not None, "_init_worker runs first in every worker"
     fn, context = _task
     try:
-        return fn(context, item)
+        _busy = True
+        try:
+            return fn(context, item)
+        finally:
+            _busy = False
     except SystemExit:  # SIGTERM, after the job unwound: leave now, take no next job
         os._exit(143)
 
