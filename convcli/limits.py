@@ -11,7 +11,6 @@ __all__ = [
     "MAX_INPUT_BYTES",
     "MAX_PIXELS",
     "MAX_PIXELS_CEILING",
-    "temporary_stem",
 ]
 
 #: Default ``--max-pixels``: Pillow's decompression-bomb *warning* threshold
@@ -30,19 +29,3 @@ MAX_INPUT_BYTES = 1 << 30
 #: nor the rarely used decoders most exposed to hostile files. Phones' multi-picture
 #: JPEGs (MPO) open as JPEG.
 IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
-
-
-#: How much of an output's name its temporary file keeps: ``.<stem>.<token>.tmp``
-#: must stay within NAME_MAX (usually 255 bytes) even for a long, legal name.
-TEMP_STEM_BYTES = 200
-
-
-def temporary_stem(name: str) -> str:
-    """The part of an output file name its temporary file is named after.
-
-    >>> temporary_stem("out.png"), len(temporary_stem("é" * 150).encode())
-    ('out.png', 200)
-    """
-    import os
-
-    return os.fsencode(name)[:TEMP_STEM_BYTES].decode(errors="ignore") or "output"

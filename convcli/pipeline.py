@@ -15,33 +15,26 @@ from pathlib import Path
 import numpy as np
 
 from .engine import ClipStats, convolve_uint8, sample_centres
-from .errors import ImageShapeError, OutputError
+from .errors import ImageShapeError
+from .imageio.formats import output_format
+from .imageio.targets import check_target, compare_path
 from .options import DEPTHS, RANGES, Options
 from .steps import Convolve, Filters, Pool, Step
 
 __all__ = [
     "DEPTHS",
-    "OUTPUT_FORMATS",
     "RANGES",
     "Options",
     "Outcome",
     "Rendered",
     "carry_alpha",
-    "check_target",
-    "compare_path",
     "filter_image",
     "fused_8bit",
-    "is_same_file",
     "map_range",
-    "output_format",
     "process",
     "render",
     "write_compare",
 ]
-
-# Output format by the destination's extension (no extension: PNG).
-OUTPUT_FORMATS = {"": "PNG", ".png": "PNG", ".npy": "NPY", ".tif": "TIFF", ".tiff": "TIFF",
-                  ".webp": "WEBP"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -86,7 +79,7 @@ def process(
         check_target(source, path, overwrite=write.overwrite)
     if write.compare:
         check_target(source, compare_path(target), overwrite=write.overwrite)
-    fmt = output_format(target, options)
+    fmt = output_format(target, depth=write.depth, color=options.read.color)
     notes: list[str] = []
     read = options.read
     image = load_image(
@@ -177,29 +170,6 @@ def _write_maps(raw: np.ndarray, targets: tuple[Path, ...], options: Options) ->
             out, path, overwrite=write.overwrite, depth=write.depth,
             compression=write.png_compression,
         )  # fmt: skip
-
-
-def output_format(target: Path, options: Options | None = None) -> str:
-    """The writer for ``target``'s extension, or :class:`OutputError` if there is none.
-
-    >>> output_format(Path("edges.PNG")), output_format(Path("raw.npy"))
-    ('PNG', 'NPY')
-    """
-    fmt = OUTPUT_FORMATS.get(target.suffix.lower())
-    if fmt is None:
-        raise OutputError(
-            f"unknown output format {target.suffix!r}; use .png, .npy, .tif or .webp", target
-        )
-    if options is not None and options.write.depth == 16 and fmt != "NPY":
-        if fmt == "WEBP":
-            raise OutputError("WebP has no 16-bit format; use .png or .tif", target)
-        if options.read.color:
-            raise OutputError(
-                "16-bit output is grayscale only (Pillow writes no 16-bit colour PNG/TIFF); "
-                "use .npy for colour at full precision",
-                target,
-            )
-    return fmt
 
 
 def fused_8bit(pixels: np.ndarray, options: Options, fmt: str = "PNG") -> bool:
@@ -336,42 +306,6 @@ def carry_alpha(alpha: np.ndarray, options: Options) -> np.ndarray:
         if isinstance(step, (Convolve, Filters, Pool)):
             result = sample_centres(result, step.geometry, step.border)
     return result.astype(np.float64)
-
-
-def check_target(source: Path, target: Path, *, overwrite: bool) -> None:
-    """Refuse, before any decoding, an output that must not or cannot be written.
-
-    That is: an output that resolves to the input (same file by device and
-    inode, so symlinks, hard links and case-insensitive spellings of the same
-    name are all caught), a folder or special file, an existing file without
-    ``overwrite``, and a single-file output whose folder does not exist.
-    """
-    if is_same_file(source, target):
-        raise OutputError("is the input file; choose another output", target)
-    if target.exists() or target.is_symlink():
-        if target.is_dir():
-            raise OutputError("is a folder", target)
-        if target.exists() and not target.is_file():
-            raise OutputError("is not a regular file; refusing to replace it", target)
-        if not overwrite:
-            raise OutputError("already exists (use --overwrite to replace it)", target)
-    parent = target.parent
-    if not parent.is_dir():
-        raise OutputError(f"folder {str(parent)!r} does not exist", target)
-
-
-def is_same_file(a: Path, b: Path) -> bool:
-    """True when both paths lead to one file (symlinks followed, hard links included)."""
-    try:
-        first, second = a.stat(), b.stat()
-    except (OSError, ValueError):
-        return False
-    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
-
-
-def compare_path(target: Path) -> Path:
-    """Where ``--compare`` puts the before/after picture: ``out.png`` -> ``out.compare.png``."""
-    return target.with_name(f"{target.stem}.compare.png")
 
 
 def write_compare(image: np.ndarray, result: np.ndarray, target: Path, options: Options) -> Path:

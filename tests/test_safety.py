@@ -20,8 +20,8 @@ from PIL import Image
 from convcli import ImageReadError, OutputError, load_image, save_image
 from convcli import imageio as imageio_module
 from convcli.cli import cli
-from convcli.imageio import parse_background
-from convcli.pipeline import check_target
+from convcli.imageio import atomic, parse_background
+from convcli.imageio.targets import check_target
 
 from .make_corpus import NOT_AN_IMAGE
 
@@ -69,7 +69,7 @@ def test_temp_file_is_created_exclusively_beside_the_target(tmp_path, monkeypatc
 
 def test_a_taken_temp_name_is_never_reused(tmp_path, monkeypatch):
     names = iter(["aaaaaaaa", "aaaaaaaa", "bbbbbbbb"])
-    monkeypatch.setattr(imageio_module, "_random_suffix", lambda: next(names))
+    monkeypatch.setattr(atomic, "random_token", lambda: next(names))
     (tmp_path / ".o.png.aaaaaaaa.tmp").write_bytes(b"someone else's")
     save_image(np.zeros((2, 2)), tmp_path / "o.png")
     assert (tmp_path / ".o.png.aaaaaaaa.tmp").read_bytes() == b"someone else's"
@@ -125,9 +125,7 @@ def test_enospc_mid_write_leaves_no_temp_and_keeps_the_old_output(
 ):
     path, before = precious
     real_fdopen = os.fdopen
-    monkeypatch.setattr(
-        imageio_module.os, "fdopen", lambda fd, *a, **k: _FullDisk(real_fdopen(fd, *a, **k), 20)
-    )
+    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: _FullDisk(real_fdopen(fd, *a, **k), 20))
     target = path if overwrite else tmp_path / "new.png"
     with pytest.raises(OutputError, match="No space left on device"):
         save_image(np.full((64, 64), 9.0), target, overwrite=overwrite)
@@ -141,7 +139,7 @@ def test_enospc_at_fsync_is_also_clean(tmp_path, monkeypatch, precious):
     def fsync(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(imageio_module.os, "fsync", fsync)
+    monkeypatch.setattr(os, "fsync", fsync)
     with pytest.raises(OutputError, match=r"o.png: cannot write: No space left on device"):
         save_image(np.zeros((4, 4)), path, overwrite=True)
     assert path.read_bytes() == before
@@ -157,7 +155,7 @@ def test_unwritable_destination_is_one_clear_error(tmp_path, monkeypatch, precio
             raise PermissionError(errno.EACCES, "Permission denied", os.fspath(p))
         return real_open(p, flags, *args, **kwargs)
 
-    monkeypatch.setattr(imageio_module.os, "open", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     with pytest.raises(OutputError, match=r"o.png: cannot write here: Permission denied"):
         save_image(np.zeros((4, 4)), path, overwrite=True)
     assert path.read_bytes() == before
@@ -170,7 +168,7 @@ def test_rename_failure_removes_the_temp(tmp_path, monkeypatch, precious):
     def refuse(src, dst):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(imageio_module.os, "replace", refuse)
+    monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(OutputError, match="Permission denied"):
         save_image(np.zeros((4, 4)), path, overwrite=True)
     assert path.read_bytes() == before
@@ -200,7 +198,7 @@ def test_a_target_appearing_meanwhile_is_not_clobbered(tmp_path, monkeypatch):
         target.write_bytes(b"arrived first")
         return real_link(src, dst)
 
-    monkeypatch.setattr(imageio_module.os, "link", race)
+    monkeypatch.setattr(os, "link", race)
     with pytest.raises(OutputError, match="already exists"):
         save_image(np.zeros((2, 2)), target)
     assert target.read_bytes() == b"arrived first"
@@ -334,7 +332,7 @@ def test_overwriting_a_symlinked_output_replaces_the_link_not_its_target(tmp_pat
 def test_file_size_limit_is_checked_before_opening(tmp_path, gray_png, monkeypatch):
     real_open = os.open
     monkeypatch.setattr(
-        imageio_module.os,
+        os,
         "open",
         lambda p, *a, **k: pytest.fail("opened") if p == gray_png else real_open(p, *a, **k),
     )
@@ -356,7 +354,7 @@ def test_an_unreadable_input_is_one_clear_error(gray_png, monkeypatch):
             raise PermissionError(errno.EACCES, "Permission denied", os.fspath(p))
         return real_open(p, flags, *args, **kwargs)
 
-    monkeypatch.setattr(imageio_module.os, "open", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     with pytest.raises(ImageReadError, match=r"gray.png: cannot read: Permission denied$"):
         load_image(gray_png)
 
@@ -372,7 +370,7 @@ def test_an_input_swapped_between_stat_and_open_is_refused(tmp_path, gray_png, m
             os.replace(other, gray_png)  # an attacker's rename, just in time
         return real_open(p, flags, *args, **kwargs)
 
-    monkeypatch.setattr(imageio_module.os, "open", swap)
+    monkeypatch.setattr(os, "open", swap)
     with pytest.raises(ImageReadError, match="changed while being opened; try again"):
         load_image(gray_png)
 
@@ -390,7 +388,7 @@ def test_a_fifo_swapped_in_after_the_check_is_refused_without_blocking(tmp_path,
             os.mkfifo(path)
         return real_open(p, flags, *args, **kwargs)
 
-    monkeypatch.setattr(imageio_module.os, "open", swap)
+    monkeypatch.setattr(os, "open", swap)
     # The inode number may be reused by the FIFO; then fstat's file type catches it.
     with pytest.raises(ImageReadError, match="changed while being opened|is a FIFO"):
         load_image(path)

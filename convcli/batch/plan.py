@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import pipeline
 from ..errors import ConvcliError
+from ..imageio.targets import check_target, compare_path, is_same_file
 from ..limits import IMAGE_FORMATS
 from ..options import Options
 from .jobs import Result
@@ -342,7 +342,7 @@ def _check_compare_collisions(jobs: list[Job]) -> None:
     inodes = {_inode(job.source): job for job in jobs}  # links and case aliases too
     inodes.pop(None, None)
     for job in jobs:
-        path = pipeline.compare_path(job.target)
+        path = compare_path(job.target)
         key = os.path.abspath(path)
         for taken, what in ((outputs, "output of"), (inputs, "input")):
             other = taken.get(key)
@@ -371,13 +371,13 @@ def _settle(job: Job, *, overwrite: bool, skip: bool) -> Result | None:
     if not (job.source.exists() or job.source.is_symlink()):
         return Result.of_job(job, "failed", ConvcliError("no such file", job.source))
     exists = skip and all(p.exists() and not p.is_dir() for p in job.outputs)
-    if exists and not pipeline.is_same_file(job.source, job.target):
+    if exists and not is_same_file(job.source, job.target):
         return Result.of_job(job, "skipped", ConvcliError("output exists", job.target))
     if not job.target.parent.is_dir():
         return None  # a folder the run creates (or, for one file, reports as missing)
     try:
         for output in job.outputs:
-            pipeline.check_target(job.source, output, overwrite=overwrite)
+            check_target(job.source, output, overwrite=overwrite)
     except ConvcliError as exc:
         return Result.of_job(job, "failed", exc)
     return None

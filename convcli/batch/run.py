@@ -11,16 +11,14 @@ touching this module.
 from __future__ import annotations
 
 import contextlib
-import os
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from .. import pipeline
 from ..errors import ConvcliError, OutputError
-from ..limits import temporary_stem
+from ..imageio.atomic import sweep_temporaries
+from ..imageio.targets import compare_path
 from ..options import Options
 from .executors import Executor, WorkerLost, default_workers, local
 from .jobs import Result, run_job
@@ -131,7 +129,7 @@ def _written_since(job: Job, started: float, options: Options) -> bool:
     The writer renames complete files into place, so an output that exists
     is whole; it is ours if the plan saw no file there or it is newer than the
     run's start (``--overwrite``)."""
-    paths = [*job.outputs, *([pipeline.compare_path(job.target)] if options.write.compare else [])]
+    paths = [*job.outputs, *([compare_path(job.target)] if options.write.compare else [])]
     try:
         return all(
             p.is_file() and (not options.write.overwrite or p.stat().st_mtime >= started)
@@ -142,14 +140,7 @@ def _written_since(job: Job, started: float, options: Options) -> bool:
 
 
 def _sweep_temporaries(job: Job) -> None:
-    """Delete the writer's temporary files (``.<name>.<token>.tmp``) for this
-    job's outputs, left only if the process writing them was killed or hit
-    between creating one and guarding it."""
-    names = [*(p.name for p in job.outputs), pipeline.compare_path(job.target).name]
-    for name in names:
-        pattern = re.compile(rf"\.{re.escape(temporary_stem(name))}\.\w+\.tmp")
-        with contextlib.suppress(OSError):
-            for entry in os.scandir(job.target.parent):
-                if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
-                    with contextlib.suppress(OSError):
-                        os.unlink(entry.path)
+    """Delete the writer's temporary files for this job's outputs, left only if
+    the process writing them was killed or hit between creating one and guarding it."""
+    for target in (*job.outputs, compare_path(job.target)):
+        sweep_temporaries(target)

@@ -204,7 +204,8 @@ def apply(
     """
     from ..batch import PlanError, default_workers, plan, run
     from ..errors import OutputError
-    from ..pipeline import Options, output_format
+    from ..imageio.formats import output_format
+    from ..pipeline import Options
 
     if overwrite and skip_existing:
         raise click.UsageError("--overwrite and --skip-existing cannot be used together")
@@ -258,7 +259,7 @@ def apply(
         raise click.UsageError(str(exc)) from None
     for job in batch.jobs:
         try:
-            output_format(job.target, options)
+            output_format(job.target, depth=options.write.depth, color=options.read.color)
         except OutputError as exc:
             raise click.UsageError(str(exc)) from None
     for kernel in options.kernels:

@@ -99,7 +99,8 @@ def gallery(
     """
     from ..errors import ConvcliError
     from ..imageio import load_image, save_sheet, to_uint8
-    from ..pipeline import Options, check_target, filter_image, map_range
+    from ..imageio.targets import check_target
+    from ..pipeline import Options, filter_image, map_range
     from ..visuals import Panel, contact_sheet
 
     if output.suffix.lower() != ".png":
