@@ -187,6 +187,7 @@ def test_json_lists_every_map_file(tmp_path, photo, bank):
          "one size"),
         (["-k", "{dir}/gray.npy", "--color", "IN", "{dir}/o.npy"], "drop --color"),
         (["-k", "{dir}/conv1.npy", "--bias", "{dir}/b2.npy", "IN", "{dir}/o.npy"], "1-D"),
+        (["-k", "{dir}/conv1.npy", "--compare", "IN", "{dir}/o/"], "convcli gallery"),
     ],
 )  # fmt: skip
 def test_usage_errors_exit_2_with_one_line(tmp_path, photo, bank, args, message):

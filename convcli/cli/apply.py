@@ -246,6 +246,11 @@ def apply(
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    if compare and options.maps > 1:
+        raise click.UsageError(
+            f"--compare shows one result beside its input; these options make {options.maps} "
+            "maps (see them side by side with 'convcli gallery')"
+        )
     try:
         batch = plan(
             inputs,

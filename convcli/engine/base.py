@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Pair", "Strategy", "buffer", "column_phases"]
+__all__ = ["Pair", "Strategy", "buffer", "phase_planes"]
 
 Pair = tuple[int, int]
 
@@ -31,20 +31,27 @@ def buffer(
     return have[: shape[0]]
 
 
-def column_phases(
-    src: np.ndarray, step: int, used: tuple[int, ...], scratch: dict[str, np.ndarray], name: str
-) -> dict[int, np.ndarray]:
-    """``src``'s columns dealt into contiguous planes: ``plane[p][:, q] = src[:, q*step + p]``.
+def phase_planes(
+    src: np.ndarray,
+    step: Pair,
+    used: tuple[Pair, ...],
+    scratch: dict[str, np.ndarray],
+    name: str,
+) -> dict[Pair, np.ndarray]:
+    """``src`` dealt into contiguous polyphase planes: ``plane[(p, q)][i, j] =
+    src[i*sr + p, j*sc + q]``, only for the phases ``used``.
 
-    A column stride ``s`` makes every tap read every ``s``-th column; NumPy
-    loops over such views without SIMD, so one copy per band into contiguous
-    planes (only the phases ``used``) is cheaper than strided reads for every
-    tap: on a 4096² float32 image, 3x3 at stride 2, 15 ms against 22 ms.
+    A stride ``(sr, sc)`` makes each tap read every ``sr``-th row and
+    ``sc``-th column; NumPy loops over such views without SIMD, so a phase
+    that several taps read is copied once per band into a contiguous plane
+    (4096² float32, dense 3x3 at stride 2: 15 ms against 22 ms reading
+    strided views), and every tap then reads a plain slice of it.
     """
     planes = {}
-    for phase in used:
-        width = (src.shape[1] - phase + step - 1) // step
-        plane = buffer(scratch, f"{name}-phase{phase}", (src.shape[0], width), src.dtype)
-        np.copyto(plane, src[:, phase::step])
-        planes[phase] = plane
+    sr, sc = step
+    for p, q in used:
+        shape = ((src.shape[0] - p + sr - 1) // sr, (src.shape[1] - q + sc - 1) // sc)
+        plane = buffer(scratch, f"{name}-phase{p},{q}", shape, src.dtype)
+        np.copyto(plane, src[p::sr, q::sc])
+        planes[p, q] = plane
     return planes

@@ -6,9 +6,11 @@ nine taps are two weights. Cost: ``taps + weights`` passes.
 
 With a stride ``(sr, sc)`` and a dilation ``(dr, dc)``, tap ``(u, v)`` of
 output ``(i, j)`` reads padded pixel ``(i·sr + u·dr, j·sc + v·dc)``: each
-view steps by the stride, so only the strided outputs are computed. Rows
-stepped by ``sr`` stay contiguous; columns stepped by ``sc`` are first dealt
-into ``sc`` contiguous planes per band (:func:`.base.column_phases`).
+view steps by the stride, so only the strided outputs are computed. Taps
+that share a phase ``(u·dr mod sr, v·dc mod sc)`` read one contiguous
+polyphase plane, copied once per band (:func:`.base.phase_planes`); a phase
+only one tap reads is read through a strided view instead (the copy would
+cost as much as the tap). Sharpen at stride 2 copies two quarter planes.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections import defaultdict
 import numpy as np
 
 from . import cost
-from .base import Pair, Strategy, buffer, column_phases
+from .base import Pair, Strategy, buffer, phase_planes
 
 __all__ = ["Direct", "taps_by_weight"]
 
@@ -40,12 +42,18 @@ class Direct(Strategy):
         self.dtype, self.name = dtype, name
         self.stride, self.dilation = stride, dilation
         self.unit = stride == (1, 1) and dilation == (1, 1)
-        sc, dc = stride[1], dilation[1]
-        self.phases = tuple(sorted({v * dc % sc for _, taps in self.groups for _, v in taps}))
+        (sr, sc), (dr, dc) = stride, dilation
+        readers: dict[Pair, int] = {}
+        for _, taps in self.groups:
+            for u, v in taps:
+                phase = (u * dr % sr, v * dc % sc)
+                readers[phase] = readers.get(phase, 0) + 1
+        # Only a phase read by two taps or more is worth its copy.
+        self.phases = tuple(sorted(p for p, n in readers.items() if n > 1 and stride != (1, 1)))
 
     def band_rows(self, src_width: int, out_width: int) -> int:
         sr, span = self.stride[0], self.dilation[0] * (self.kh - 1) + 1
-        copies = 2 if self.stride[1] > 1 else 1  # the column planes are a second copy
+        copies = 2 if self.phases else 1  # the polyphase planes are a second copy
         row_bytes = self.dtype.itemsize * (copies * src_width * sr + 2 * out_width)
         # At least twice the halo, or the extra rows each band copies dominate.
         band_bytes = cost.current().direct_band_bytes
@@ -61,15 +69,16 @@ class Direct(Strategy):
 
         else:
             (sr, sc), (dr, dc) = self.stride, self.dilation
-            planes = column_phases(src, sc, self.phases, scratch, self.name) if sc > 1 else None
-            last = (rows - 1) * sr + 1
+            planes = phase_planes(src, self.stride, self.phases, scratch, self.name)
+            last_r, last_c = (rows - 1) * sr + 1, (cols - 1) * sc + 1
 
             def tap(u: int, v: int) -> np.ndarray:
                 r, c = u * dr, v * dc
-                if planes is None:
-                    return src[r : r + last : sr, c : c + cols]
-                plane, c = planes[c % sc], c // sc
-                return plane[r : r + last : sr, c : c + cols]
+                plane = planes.get((r % sr, c % sc))
+                if plane is None:
+                    return src[r : r + last_r : sr, c : c + last_c : sc]
+                r, c = r // sr, c // sc
+                return plane[r : r + rows, c : c + cols]
 
         tmp = None
         first = True
