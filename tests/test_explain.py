@@ -360,3 +360,19 @@ def test_the_readme_transcript_is_what_explain_prints(monkeypatch):
     result = CliRunner().invoke(cli, shlex.split(block.group(1)))
     assert result.exit_code == 0, result.output
     assert result.output == block.group(2)
+
+
+def test_a_closed_pipe_exits_141_quietly(gray_png):
+    """``convcli explain ... | head -1``: the reader went away, as for every command."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "convcli", "explain", "-k", "sharpen", str(gray_png)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()  # before anything is written
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 141
+    assert b"Traceback" not in err

@@ -35,6 +35,7 @@ from .params import (
     range_option,
     size_option,
 )
+from .streams import write_stdout
 
 
 class Position(click.ParamType):
@@ -224,6 +225,6 @@ def explain(
 
     if as_json:
         document = {"image": str(image), **result.document(), "kernel_reading": reading(kernel)}
-        click.echo(json.dumps(document, indent=2))
+        write_stdout(json.dumps(document, indent=2) + "\n")
         return
     render_text(result, kernel, image, options, flip=flip, normalize=normalize)

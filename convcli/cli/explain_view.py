@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from rich.console import Console
 from rich.text import Text
 
 from ..engine import Geometry
@@ -67,8 +66,11 @@ def render_text(
     flip: bool = False,
     normalize: bool = False,
 ) -> None:
+    from . import common
+
     g = glyphs_for(sys.stdout)
-    out = Console(highlight=False, width=min(WIDTH, Console().width) or WIDTH)
+    out = common.stdout()  # a closed pipe (| head) ends the run as for every command
+    out.width = min(WIDTH, out.width)
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     for line in lines(result, kernel, image, options, g, flip=flip, normalize=normalize):
         line.rstrip()
