@@ -9,13 +9,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The C source of the optional compiled band loop: a change rebuilds it.
+NATIVE := setup.py convcli/engine/_fused.c
+
 # Runtime install (what `make demo` needs).
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
 # Development install (tests, lint, and the Dask extra its tests run); implies the runtime one.
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	touch $(VENV)/.installed $@
 
@@ -42,7 +45,7 @@ huge: $(VENV)/.installed-dev
 	CONVCLI_HUGE=1 $(BIN)/python -m pytest -q -s -m huge tests/test_memory.py
 
 # Benchmark install: the reference engines (SciPy, OpenCV), never runtime dependencies.
-$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-bench: pyproject.toml $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench,dask]'
 	touch $(VENV)/.installed $@
 
@@ -88,4 +91,5 @@ samples: $(VENV)/.installed
 	$(BIN)/python scripts/make_samples.py sample_images
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) out .pytest_cache .hypothesis .ruff_cache build
+	rm -f convcli/engine/_fused*.so

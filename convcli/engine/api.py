@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import decompose
+from . import decompose, fused
 from .bands import run_bands
 from .base import Strategy
 from .cost import STRATEGIES, choose_strategy
-from .direct import Direct
 from .fft import FFT
 from .geometry import PADDINGS, Geometry, check_choice
 from .reader import BORDERS, PaddedReader, index_map
@@ -304,7 +303,7 @@ def _run(
         # zero weights too, cannot turn 0 * inf into NaN.
         plan = Separable(terms, dtype, stride=geometry.stride, dilation=geometry.dilation)
     else:
-        plan = Direct(kernel, dtype, stride=geometry.stride, dilation=geometry.dilation)
+        plan = fused.direct(kernel, dtype, stride=geometry.stride, dilation=geometry.dilation)
     run_bands(reader, plan, geometry, out_shape, sink, threads, dtype)
 
 

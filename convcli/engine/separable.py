@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import cost
+from . import cost, fused
 from .base import Pair, Strategy, buffer
 from .decompose import Terms
-from .direct import Direct
 
 __all__ = ["Product", "Separable", "one_pass"]
 
@@ -86,7 +85,7 @@ def one_pass(
     steps = {"stride": (1, stride), "dilation": (1, dilation)}
     if not across:
         steps = {"stride": (stride, 1), "dilation": (dilation, 1)}
-    return Direct(kernel, dtype, "row-tmp" if across else "col-tmp", **steps)
+    return fused.direct(kernel, dtype, "row-tmp" if across else "col-tmp", **steps)
 
 
 class Product(Strategy):

@@ -1,0 +1,181 @@
+"""The compiled band loop (engine/_fused.c) against the pure-NumPy direct strategy.
+
+Both compute the same sums in another order (NumPy adds the taps of equal
+weights first, then multiplies; the C loop multiplies and adds tap by tap,
+with fused multiply-adds where the CPU has them), so they agree within
+``oracle.tolerance`` (4·n·ε·Σ|k|·max|x| in the working dtype), and both within
+it of the tutorial's loop. For integer images and integer kernels every
+product and sum is exact, so they agree bit for bit. ``CostModel.compiled =
+False`` selects the NumPy path, as everywhere else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import shutil
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from convcli import KERNELS
+from convcli.engine import BORDERS, PADDINGS, convolve, convolve_uint8, cost, fused
+from convcli.engine.direct import Direct
+
+from .oracle import tolerance
+
+built = fused._fused is not None
+compiler = shutil.which("cc") or shutil.which("gcc")
+
+
+@contextlib.contextmanager
+def model(**changes):
+    saved = cost.COSTS
+    cost.COSTS = dataclasses.replace(saved, **changes)
+    try:
+        yield
+    finally:
+        cost.COSTS = saved
+
+
+def both(image, kernel, **options):
+    """(compiled, NumPy) results, with small bands so images cross several."""
+    with model(band_bytes=256, direct_band_bytes=256):
+        compiled = convolve(image, kernel, strategy="direct", **options)
+        with model(compiled=False):
+            numpy = convolve(image, kernel, strategy="direct", **options)
+    return compiled, numpy
+
+
+def test_the_extension_is_built_where_a_compiler_is():
+    """`pip install -e .` (make test's install) builds it; without a compiler it is optional."""
+    if compiler is None:
+        pytest.skip("no C compiler on this machine: the engine runs pure NumPy")
+    assert built and fused.available()
+    with model(compiled=False):
+        assert not fused.available()
+
+
+needs_build = pytest.mark.skipif(not built, reason="the C extension is not built")
+
+
+@needs_build
+@settings(max_examples=150, deadline=None)
+@given(
+    image=st.tuples(st.integers(1, 40), st.integers(1, 90)).flatmap(
+        lambda shape: hnp.arrays(
+            st.sampled_from([np.float32, np.float64]),
+            shape,
+            elements=st.floats(-1000, 1000, allow_nan=False, width=32),
+        )
+    ),
+    kernel=st.tuples(st.integers(1, 6), st.integers(1, 6)).flatmap(
+        lambda shape: hnp.arrays(
+            np.float64,
+            shape,
+            elements=st.one_of(st.sampled_from([0.0, 1.0, -1.0]), st.floats(-10, 10)),
+        )
+    ),
+    padding=st.sampled_from(PADDINGS),
+    border=st.sampled_from(BORDERS),
+    stride=st.tuples(st.integers(1, 3), st.just(1)),  # strided columns run NumPy's planes
+    dilation=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    threads=st.sampled_from([1, 2]),
+)
+def test_compiled_and_numpy_direct_agree(image, kernel, padding, border, stride, dilation, threads):
+    options = {"padding": padding, "border": border, "stride": stride, "dilation": dilation}
+    span = [d * (k - 1) + 1 for d, k in zip(dilation, kernel.shape, strict=True)]
+    if padding == "valid" and (image.shape[0] < span[0] or image.shape[1] < span[1]):
+        return
+    compiled, numpy = both(image, kernel, threads=threads, **options)
+    assert (
+        compiled.dtype == numpy.dtype == (np.float32 if image.dtype == np.float32 else np.float64)
+    )
+    np.testing.assert_allclose(
+        compiled, numpy, rtol=0, atol=2 * tolerance(image, kernel, compiled.dtype)
+    )
+
+
+@needs_build
+@pytest.mark.parametrize("name", list(KERNELS))
+def test_integer_images_and_kernels_agree_bit_for_bit(name):
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (70, 130)).astype(np.float32)
+    weights = KERNELS[name].weights * 256  # built-ins are in sixteenths or 1/256ths
+    if not np.array_equal(weights, np.round(weights)):
+        pytest.skip(f"{name} has non-dyadic weights")
+    compiled, numpy = both(image, weights, padding="same")
+    np.testing.assert_array_equal(compiled, numpy)
+
+
+@needs_build
+def test_fused_8bit_path_is_the_same_either_way():
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (300, 301), dtype=np.uint8)
+    for name in ("sharpen", "blur", "outline", "emboss", "gaussian5"):
+        weights = KERNELS[name].weights
+        compiled = convolve_uint8(image, weights, padding="same", strategy="direct")
+        with model(compiled=False):
+            numpy = convolve_uint8(image, weights, padding="same", strategy="direct")
+        np.testing.assert_array_equal(compiled, numpy)
+
+
+@needs_build
+def test_non_finite_pixels_spoil_the_same_outputs_either_way():
+    image = np.random.default_rng(2).random((50, 60)).astype(np.float32)
+    image[10, 10], image[30, 40], image[45, 5] = np.nan, np.inf, -np.inf
+    kernel = np.array([[1.0, 0.0, -2.0], [0.5, 3.0, 0.0]])
+    compiled, numpy = both(image, kernel, padding="same")
+    np.testing.assert_array_equal(np.isnan(compiled), np.isnan(numpy))
+    np.testing.assert_array_equal(np.isposinf(compiled), np.isposinf(numpy))
+    finite = np.isfinite(numpy)
+    clean = np.where(np.isfinite(image), image, 0)
+    np.testing.assert_allclose(
+        compiled[finite], numpy[finite], atol=tolerance(clean, kernel, np.float32)
+    )
+
+
+@needs_build
+def test_strategy_picks_the_compiled_loop_only_for_contiguous_columns():
+    kernel = np.ones((3, 3))
+    dtype = np.dtype(np.float32)
+    assert isinstance(fused.direct(kernel, dtype), fused.Compiled)
+    assert isinstance(fused.direct(kernel, dtype, stride=(1, 2)), Direct)
+    assert isinstance(fused.direct(kernel, np.dtype(np.float16)), Direct)
+    with model(compiled=False):
+        assert isinstance(fused.direct(kernel, dtype), Direct)
+    # A band whose columns are strided (a view of a caller's array) goes to NumPy.
+    plan = fused.direct(kernel, dtype)
+    src = np.arange(2 * 8 * 12, dtype=np.float32).reshape(8, 24)[:, ::2]
+    dst = np.empty((6, 10), np.float32)
+    plan.band(src, dst, {})
+    np.testing.assert_allclose(dst, convolve(np.ascontiguousarray(src), kernel))
+
+
+@needs_build
+def test_the_extension_refuses_what_would_read_or_write_out_of_bounds():
+    correlate = fused._fused.correlate
+    src = np.zeros((4, 4), np.float32)
+    dst = np.zeros((2, 2), np.float32)
+    taps = np.array([0], np.int64)
+    weight = np.ones(1, np.float32)
+    correlate(src, dst, taps, taps, weight, 1, 1)  # fine
+    with pytest.raises(ValueError, match="outside"):
+        correlate(src, dst, np.array([3], np.int64), taps, weight, 1, 1)
+    with pytest.raises(ValueError, match="outside"):
+        correlate(src, dst, taps, taps, weight, 4, 1)  # (2 - 1) * 4 + 0 >= 4 rows
+    with pytest.raises(TypeError, match="float32 or float64"):
+        correlate(src, dst.astype(np.float64), taps, taps, weight, 1, 1)
+    with pytest.raises(ValueError, match="contiguous"):
+        correlate(src[:, ::2], np.zeros((2, 1), np.float32), taps, taps, weight, 1, 1)
+    with pytest.raises(ValueError, match="one int64"):
+        correlate(src, dst, taps, taps, np.ones(2, np.float32), 1, 1)
+    with pytest.raises(TypeError):
+        correlate(src, dst.view(np.uint32), taps, taps, weight, 1, 1)
+    read_only = np.zeros((2, 2), np.float32)
+    read_only.flags.writeable = False
+    with pytest.raises((ValueError, BufferError)):
+        correlate(src, read_only, taps, taps, weight, 1, 1)
