@@ -15,6 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from .imageio.formats import DEPTHS
 from .kernels import Kernel
 from .kernels.banks import Bank
 from .limits import MAX_PIXELS
@@ -23,7 +24,6 @@ from .steps import Activation, Affine, Bias, Combine, Convolve, Filters, Pool, S
 __all__ = ["DEPTHS", "RANGES", "Options", "ReadOptions", "WriteOptions"]
 
 RANGES = ("clip", "abs", "rescale")
-DEPTHS = (8, 16)
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ def process(
         read.size,
         max_pixels=read.max_pixels,
         background=read.background,
-        warnings=notes,
+        notes=notes,
         color=read.color if options.channels is None else options.channels == 3,
         wide=write.depth == 16,
     )

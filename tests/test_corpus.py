@@ -86,11 +86,11 @@ def test_every_corpus_case_is_checked_through_the_loader(corpus):
             continue
         warnings: list[str] = []
         if case.reason is None:
-            assert load_image(path, warnings=warnings).shape == case.size[::-1], case.name
+            assert load_image(path, notes=warnings).shape == case.size[::-1], case.name
             assert warnings == list(case.warnings), case.name
         else:
             with pytest.raises(ImageReadError) as caught:
-                load_image(path, warnings=warnings)
+                load_image(path, notes=warnings)
             assert caught.value.path == str(path)
             if case.reason_prefix:
                 assert caught.value.reason.startswith(case.reason), case.name

@@ -37,7 +37,7 @@ def scratch(tmp_path_factory):
 def _load(path, **kwargs) -> None:
     warnings: list[str] = []
     try:
-        image = load_image(path, max_pixels=SMALL_LIMIT, warnings=warnings, **kwargs)
+        image = load_image(path, max_pixels=SMALL_LIMIT, notes=warnings, **kwargs)
     except ConvcliError as exc:
         assert exc.path == str(path)
         assert exc.reason and "\n" not in exc.reason

@@ -421,7 +421,7 @@ def test_pillows_python_warnings_become_warning_lines(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", chatty)
     notes: list[str] = []
-    assert load_image(path, warnings=notes).shape == (2, 2)
+    assert load_image(path, notes=notes).shape == (2, 2)
     assert notes == ["Possibly corrupt EXIF data."]
 
 
@@ -430,7 +430,7 @@ def test_32_bit_values_out_of_16_bit_range_are_clipped_with_a_warning(tmp_path, 
     path = tmp_path / "i.tif"
     Image.fromarray(np.array([[-5, 257, 70000]], dtype=np.int32)).save(path)
     notes: list[str] = []
-    assert load_image(path, warnings=notes, **how).tolist() == [[0, 1, 255]]
+    assert load_image(path, notes=notes, **how).tolist() == [[0, 1, 255]]
     assert notes == ["32-bit pixel values outside 0..65535 clipped"]
 
 

@@ -204,7 +204,7 @@ def explain(
             size,
             max_pixels=max_pixels,
             background=background,
-            warnings=notes,
+            notes=notes,
             color=color,
         )
         picked = None if not color else "RGB".index((channel or "R").upper())

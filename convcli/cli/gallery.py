@@ -132,7 +132,7 @@ def gallery(
     try:
         check_target(image, output, overwrite=overwrite)
         shown_color = color or any(run.channels == 3 for run in runs)
-        loaded = load_image(image, size, color=shown_color, warnings=notes)
+        loaded = load_image(image, size, color=shown_color, notes=notes)
         if size is None and max(loaded.shape[:2]) > _TILE:  # thumbnails, as apply --size does
             size = _fit(loaded.shape, _TILE)
             loaded = load_image(image, size, color=shown_color)

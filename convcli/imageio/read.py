@@ -54,7 +54,7 @@ def load_image(
     max_pixels: int = MAX_PIXELS,
     background: tuple[int, int, int] = WHITE,
     max_bytes: int = MAX_INPUT_BYTES,
-    warnings: list[str] | None = None,
+    notes: list[str] | None = None,
     color: bool = False,
     wide: bool = False,
 ) -> np.ndarray:
@@ -77,7 +77,7 @@ def load_image(
     infinity an error. Then, with ``size=(width, height)``, Pillow's default
     resampling, as the tutorial's ``img.resize((224, 224))``.
 
-    Warnings (one line each, without the path) are appended to ``warnings``
+    Warnings (one line each, without the path) are appended to ``notes``
     when a list is given; nothing is printed.
 
     With ``color``: an ``(H, W, 3)`` RGB or, when the image has transparency,
@@ -87,7 +87,7 @@ def load_image(
     instead of being rounded to 8 bits.
     """
     path = Path(path)
-    notes: list[str] = [] if warnings is None else warnings
+    found: list[str] = [] if notes is None else notes
     if size is not None and size[0] * size[1] > max_pixels:
         raise ImageReadError(
             f"--size {size[0]}x{size[1]} is {size[0] * size[1]:,} pixels, more than the "
@@ -98,7 +98,7 @@ def load_image(
     fd = _open_regular(path, info)
     try:
         with os.fdopen(fd, "rb") as handle:
-            gray = _decode(handle, path, max_pixels, background, notes, color=color, wide=wide)
+            gray = _decode(handle, path, max_pixels, background, found, color=color, wide=wide)
     except ImageReadError:
         raise
     except OSError as exc:  # closing failed: the read is not trustworthy
