@@ -56,3 +56,14 @@ class OutputError(ConvcliError):
 
 class OutputExists(OutputError):
     """An output that is already there, without ``--overwrite`` (or ``--skip-existing``)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in the main thread so that a run unwinds as
+    for Ctrl-C: workers stopped, temporary files removed, finished outputs
+    kept. A ``KeyboardInterrupt`` so that every interrupt path handles it; the
+    CLI exits ``128 + signum``."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ def console_script() -> str:
 @dataclass
 class Terminal:
     returncode: int
+    pid: int  # also the session's id: what it left behind can be found
     stdout: bytes  # what went to stdout when it was not the terminal
     screen: str  # everything written to the terminal, escape sequences included
 
@@ -50,9 +52,11 @@ def run_in_terminal(
     columns: int = 100,
     timeout: float = 60,
     stdin: bytes | None = None,
+    hang_up: Callable[[], bool] | None = None,
 ) -> Terminal:
     """``convcli ARGS`` with stderr on a terminal ``columns`` wide; stdout a pipe
-    unless ``stdout_on_terminal``."""
+    unless ``stdout_on_terminal``. ``hang_up``: close the terminal (the kernel
+    sends SIGHUP to its foreground processes) once it returns true."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     environment = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns)}
@@ -92,13 +96,18 @@ def run_in_terminal(
                     (screen if fd == master else out).extend(chunk)
             if process.poll() is not None and not ready:
                 break
+            if hang_up is not None and master in streams and hang_up():
+                streams.remove(master)
+                os.close(master)
+                master = -1
         returncode = process.wait(timeout=max(0.1, deadline - time.monotonic()))
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-        os.close(master)
+        if master >= 0:
+            os.close(master)
         if process.stdout:
             with contextlib.suppress(OSError):
                 process.stdout.close()
-    return Terminal(returncode, bytes(out), screen.decode("utf-8", "replace"))
+    return Terminal(returncode, process.pid, bytes(out), screen.decode("utf-8", "replace"))

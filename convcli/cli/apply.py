@@ -11,8 +11,8 @@ from ..errors import ConvcliError, KernelError
 from ..kernels import Kernel, prepare
 from ..kernels.banks import Bank
 from ..limits import MAX_PIXELS, MAX_PIXELS_CEILING
-from . import common
-from .common import EXIT_FAILED, EXIT_INTERRUPTED
+from . import common, signals
+from .common import EXIT_FAILED
 from .layer import layer_options, layer_settings
 from .params import (
     Background,
@@ -283,13 +283,15 @@ def apply(
         "output": output,
     }
     report = BatchReport(batch.total, quiet=quiet, as_json=as_json, settings=settings)
+    status = 0  # 128 + the signal, once interrupted
     with report:
         results = run(batch, options, jobs=workers, fail_fast=fail_fast, on_start=report.started)
         try:
             for result in results:
                 report.add(result)
-        except KeyboardInterrupt:
-            report.interrupted = True
+        except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP
+            report.interrupted = signals.describe(interrupt)
+            status = signals.exit_status(interrupt)
         except StdoutClosed:  # `| head`: stop as for Ctrl-C
             pass
         except ConvcliError as exc:  # the run itself broke (workers that keep dying)
@@ -301,7 +303,7 @@ def apply(
         discard_stdout()
         sys.exit(EXIT_STDOUT_CLOSED)
     if report.interrupted:
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(status)
     if report.counts["failed"] or report.aborted:
         sys.exit(EXIT_FAILED)
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from . import common, streams
-from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from . import common, signals, streams
+from .common import EXIT_FAILED, EXIT_OK
 
 # Each command's module is imported only when that command runs (or --help
 # lists them): `apply` need not pay for the kernel grids or the gallery.
@@ -63,9 +63,10 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            click.echo("convcli: interrupted", err=True)
-            ctx.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as interrupt:
+            with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone
+                click.echo(f"convcli: {signals.describe(interrupt)}", err=True)
+            ctx.exit(signals.exit_status(interrupt))
         except BrokenPipeError:
             raise streams.StdoutClosed from None
 
@@ -129,6 +130,7 @@ def cli(debug: bool) -> None:
 def main() -> None:
     """Console-script entry point: Click's parsing plus our exit codes."""
     streams.prepare_streams()
+    signals.install()
     try:
         # Not standalone: Click would turn a Ctrl-C it sees into "Aborted!" and exit 1.
         code = cli.main(prog_name="convcli", standalone_mode=False)
@@ -139,9 +141,13 @@ def main() -> None:
             with contextlib.suppress(OSError):
                 common.say("debug", "stdout was closed by the program reading it")
         sys.exit(streams.EXIT_STDOUT_CLOSED)
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo("convcli: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+    except (KeyboardInterrupt, click.exceptions.Abort) as stopped:
+        # Click wraps a Ctrl-C (or SIGTERM) it sees while parsing in Abort.
+        interrupt = stopped.__cause__ if isinstance(stopped, click.exceptions.Abort) else stopped
+        interrupt = interrupt if isinstance(interrupt, KeyboardInterrupt) else KeyboardInterrupt()
+        with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone
+            click.echo(f"convcli: {signals.describe(interrupt)}", err=True)
+        sys.exit(signals.exit_status(interrupt))
     except click.ClickException as exc:  # what standalone mode does: usage errors exit 2
         exc.show()
         sys.exit(exc.exit_code)

@@ -29,7 +29,7 @@ class BatchReport:
         self.skip_reasons: dict[str, int] = {}
         self.failures: list[Any] = []
         self.megapixels = 0.0
-        self.interrupted = False
+        self.interrupted: str | None = None  # "interrupted", "terminated (SIGTERM)"...
         self.aborted: str | None = None
         self.last: Any = None
         self.start = time.perf_counter()
@@ -123,7 +123,7 @@ class BatchReport:
             **self.counts,
             "total": self.total,
             "not_run": self.total - sum(self.counts.values()),
-            "interrupted": self.interrupted,
+            "interrupted": bool(self.interrupted),
             "error": self.aborted,
             "megapixels": round(self.megapixels, 3),
             "seconds": round(seconds, 3),
@@ -153,7 +153,8 @@ class BatchReport:
 
     def _summary(self, seconds: float, done: int, rate: float) -> Any:
         c = self.counts
-        head = "[bold yellow]interrupted:[/] " if self.interrupted or self.stdout_closed else ""
+        stop = self.interrupted or ("interrupted" if self.stdout_closed else None)
+        head = f"[bold yellow]{stop}:[/] " if stop else ""
         head = "[bold red]stopped:[/] " if self.aborted else head
         line = f"{head}{c['ok']} written, {c['skipped']} skipped, {c['failed']} failed"
         if done < self.total:

@@ -9,11 +9,18 @@ Signals, which are the hard part:
 - Workers start with SIGINT blocked and then ignore it. On Ctrl-C (which a
   terminal sends to the whole process group) the parent alone gets
   ``KeyboardInterrupt``; it stops the workers with SIGTERM and re-raises.
-- A worker in a job turns SIGTERM into ``SystemExit``, so the job unwinds
-  (the writer deletes its temporary file), and then leaves with
-  ``os._exit(143)``: the pool's worker loop would otherwise report the
-  ``SystemExit`` as the job's outcome and take the next job. Outside a job
-  (idle, or sending a result back) it leaves at once.
+- A worker in a job turns SIGTERM and SIGHUP into ``SystemExit``, so the
+  job unwinds (the writer deletes its temporary file), and then leaves with
+  ``os._exit(128 + signum)``: the pool's worker loop would otherwise report
+  the ``SystemExit`` as the job's outcome and take the next job. Outside a
+  job (idle, or sending a result back) it leaves at once. (A closed terminal
+  sends SIGHUP, and ``timeout`` SIGTERM, to every process of the group,
+  workers included.)
+- The parent's own SIGTERM and SIGHUP (the CLI makes them raise
+  :class:`~convcli.errors.Terminated`, a ``KeyboardInterrupt``) take the
+  Ctrl-C path: workers stopped, pool shut down, so neither they nor the
+  forkserver outlive the run. While processes may be starting, those signals
+  are held back like Ctrl-C (see :func:`_signals_held`).
 - A worker that dies (a crash in a decoder, the OOM killer) breaks the whole
   pool. The pool is restarted and the jobs that were in flight are retried
   one at a time, so only the culprit is lost; when they keep dying (workers
@@ -74,7 +81,7 @@ class ProcessExecutor:
                 if suspects:  # after a crash, one at a time: only the culprit fails
                     item = suspects.popleft()
                     try:
-                        with _sigint_held():
+                        with _signals_held():
                             future: Future[R] = pool.submit(_call, item)
                         value = future.result()
                         crashes = 0
@@ -97,7 +104,7 @@ class ProcessExecutor:
                     except StopIteration:
                         exhausted = True
                         break
-                    with _sigint_held():  # may start workers: see _sigint_held
+                    with _signals_held():  # may start workers: see _signals_held
                         pending[pool.submit(_call, item)] = item
                 if not pending:
                     break
@@ -127,9 +134,13 @@ class ProcessExecutor:
         return self._pool(fn, context)
 
     def _pool(self, fn: Callable[[C, T], R], context: C) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            self.workers, mp_context=_mp_context(), initializer=_init_worker, initargs=(fn, context)
-        )
+        with _signals_held():  # its queues may start the resource tracker
+            return ProcessPoolExecutor(
+                self.workers,
+                mp_context=_mp_context(),
+                initializer=_init_worker,
+                initargs=(fn, context),
+            )
 
 
 # --- in the worker ------------------------------------------------------------------
@@ -137,12 +148,20 @@ class ProcessExecutor:
 _task: tuple[Callable[[Any, Any], Any], Any] | None = None  # (fn, context), set per worker
 _busy = False  # inside fn: SIGTERM unwinds the job before the worker leaves
 
+#: The signals that end a worker's job cleanly (SIGHUP: a closed terminal).
+_ENDING = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+
 
 def _init_worker(fn: Callable[[Any, Any], Any], context: Any) -> None:
     global _task
     _task = (fn, context)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    # Started with SIGTERM/SIGHUP blocked (see _signals_held): one that came
+    # meanwhile ends this worker now, outside any job, at once and in silence.
+    for signum in _ENDING:
+        signal.signal(signum, _on_sigterm)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(_ENDING))
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -169,22 +188,26 @@ def _call(item: Any) -> Any:
             return fn(context, item)
         finally:
             _busy = False
-    except SystemExit:  # SIGTERM, after the job unwound: leave now, take no next job
-        os._exit(143)
+    except SystemExit as stop:  # SIGTERM/SIGHUP, after the job unwound: leave, take no next job
+        os._exit(stop.code if isinstance(stop.code, int) else 143)
 
 
 # --- in the parent ------------------------------------------------------------------
 
 
 @contextlib.contextmanager
-def _sigint_held() -> Iterator[None]:
-    """Hold Ctrl-C back while worker processes may be started.
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP back while processes may be started.
 
-    Processes inherit the signal mask, so workers (and the forkserver) start
-    with SIGINT blocked: a Ctrl-C from the terminal, which signals the whole
-    process group, never reaches them half-started (with a traceback) and the
-    parent alone decides. In the parent a Ctrl-C that arrives meanwhile (or
-    just before, still pending in Python) is raised only once the block ends,
+    Processes inherit the signal mask, so the workers, the forkserver and
+    the resource tracker all start with these blocked: a Ctrl-C from the
+    terminal, or the SIGHUP of a closed terminal, or ``timeout``'s SIGTERM,
+    each sent to the whole process group, never reaches one half-started
+    (with a traceback), and the parent alone decides. The forkserver and the
+    tracker keep them blocked for good (they leave when the parent does; a
+    tracker killed early would make Python print warnings about "leaked"
+    semaphores); each worker unblocks them in :func:`_init_worker`. In the
+    parent a signal that arrives meanwhile is delivered once the block ends,
     so it never interrupts the pool between starting a worker and
     registering it (an unregistered worker would outlive the run).
     """
@@ -196,18 +219,18 @@ def _sigint_held() -> Iterator[None]:
         installed, previous = False, None
     mask = None
     if hasattr(signal, "pthread_sigmask"):
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, *_ENDING})
     try:
         yield
     finally:
-        if mask is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         if installed:
             signal.signal(
                 signal.SIGINT, signal.default_int_handler if previous is None else previous
             )
-    if caught:
-        raise KeyboardInterrupt
+        if mask is not None:  # a pending SIGTERM/SIGHUP runs its handler now (Terminated)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if caught:
+            raise KeyboardInterrupt
 
 
 def _mp_context() -> BaseContext:
