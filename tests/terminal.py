@@ -44,6 +44,13 @@ class Terminal:
     screen: str  # everything written to the terminal, escape sequences included
 
 
+def _take_terminal() -> None:
+    """In the child: a new session whose controlling terminal is the pty (on
+    stderr), as a shell's job gets; closing the master then sends SIGHUP."""
+    os.setsid()
+    fcntl.ioctl(2, termios.TIOCSCTTY, 0)
+
+
 def run_in_terminal(
     *args: object,
     cwd: Path | str | None = None,
@@ -69,7 +76,7 @@ def run_in_terminal(
         stdout=slave if stdout_on_terminal else subprocess.PIPE,
         stderr=slave,
         env=environment,
-        start_new_session=True,  # the pty becomes its controlling terminal
+        preexec_fn=_take_terminal,
     )
     os.close(slave)
     if stdin is not None:

@@ -2,7 +2,7 @@
 
 The only package that imports click and rich; the core never prints. Exit
 codes: 0 all done, 1 some input failed at run time, 2 the command line is
-wrong, 130 interrupted.
+wrong, 130 interrupted (143, 129: SIGTERM, SIGHUP; 141: stdout closed).
 
 ``main`` (the group and the entry point), ``params`` (option types),
 ``apply`` + ``report`` (filtering and its progress, summary and JSON),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from typing import TYPE_CHECKING
 
 from ..errors import one_line
@@ -31,8 +33,27 @@ def stderr() -> Console:
             def on_broken_pipe(self) -> None:
                 self.quiet = True
 
-        _console = _Stderr(stderr=True, highlight=False)
+        _console = _Stderr(file=_StderrFile(), highlight=False)  # type: ignore[arg-type]
     return _console
+
+
+class _StderrFile:
+    """``sys.stderr`` (looked up on each call, as tests swap it), but a write
+    that fails (EIO once a terminal has hung up, EPIPE) drops the message
+    instead of failing the run that is cleaning up after SIGHUP."""
+
+    def write(self, text: str) -> int:
+        try:
+            return sys.stderr.write(text)
+        except OSError:
+            return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError):
+            sys.stderr.flush()
+
+    def __getattr__(self, name: str) -> object:  # isatty, fileno, encoding...
+        return getattr(sys.stderr, name)
 
 
 def stdout() -> Console:

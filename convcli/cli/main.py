@@ -118,7 +118,8 @@ def cli(debug: bool) -> None:
       convcli kernels
 
     Exit status: 0 all done, 1 an input failed, 2 bad command line,
-    130 interrupted.
+    130 interrupted (Ctrl-C), 143 and 129 stopped by SIGTERM and SIGHUP,
+    141 stdout closed by its reader.
     """
     common.debug = debug
     if debug:  # also show what Pillow logs while decoding
