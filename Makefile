@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck format bench fuzz huge parity samples gallery clean
+.PHONY: demo test lint typecheck format bench fuzz huge parity samples gallery explain-demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,14 @@ gallery: $(VENV)/.installed
 	$(BIN)/convcli gallery --overwrite --size 256x192 sample_images/scene.jpg docs/gallery.png
 	$(BIN)/python scripts/make_bank.py docs/first-layer.npy
 	$(BIN)/convcli gallery --overwrite -k docs/first-layer.npy --activation relu sample_images/scene.jpg docs/first-layer.png
+
+# The README's explain transcript and animation, from sample_images/.
+EXPLAIN_AT := --size 224 --at 128,2 sample_images/scene.jpg
+explain-demo: $(VENV)/.installed
+	mkdir -p docs
+	COLUMNS=80 $(BIN)/convcli explain -k sharpen $(EXPLAIN_AT)
+	$(BIN)/convcli explain -k sharpen -p same --animate docs/explain.gif --overwrite \
+		$(EXPLAIN_AT) > /dev/null
 
 samples: $(VENV)/.installed
 	$(BIN)/python scripts/make_samples.py sample_images

@@ -249,6 +249,7 @@ def test_a_position_outside_the_output_gives_the_size(gray_png):
         (("-k", "blur", "--bias", "1,2"), "bias"),
         (("-k", "blur", "--channel", "G"), "--channel needs --color"),
         (("-k", "blur", "--at", "1"), "is not a position"),
+        (("-k", "blur", "--animate", "x.mp4"), "a .gif or an animated .png"),
     ],
 )
 def test_usage_errors(gray_png, args, message):

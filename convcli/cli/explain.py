@@ -104,6 +104,14 @@ class Position(click.ParamType):
     help="The output pixel to explain, ROW,COL; negative counts from the end (-1,-1).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the same as one JSON document.")
+@click.option(
+    "--animate",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Also draw the window sliding over the image: FILE.gif, or FILE.png (animated PNG).",
+)
+@click.option("-f", "--overwrite", is_flag=True, help="Replace the --animate file if it exists.")
 @layer_options()
 @click.argument("image", type=click.Path(path_type=Path, dir_okay=False))
 def explain(
@@ -122,6 +130,8 @@ def explain(
     background: tuple[int, int, int],
     at: tuple[int, int],
     as_json: bool,
+    animate: Path | None,
+    overwrite: bool,
     stride: tuple[int, int],
     dilation: tuple[int, int],
     layout: str,
@@ -150,6 +160,7 @@ def explain(
       convcli explain -k blur -p same -b reflect --at 0,5 cat.jpg
       convcli explain -k sobel-x --range abs --json cat.jpg
       convcli explain -k outline --color --channel G photo.png
+      convcli explain -k sharpen -p same --animate sharpen.gif cat.jpg
     """
     from ..explain import PositionError, UnsupportedError, check_explainable
     from ..explain import explain as take_apart
@@ -176,6 +187,10 @@ def explain(
         )
     if channel is not None and not color:
         raise click.UsageError("--channel needs --color (without it the image is gray)")
+    if animate is not None and animate.suffix.lower() not in (".gif", ".png"):
+        raise click.BadParameter(
+            f"{str(animate)!r}: an animation is a .gif or an animated .png", param_hint="--animate"
+        )
     try:
         kernel = prepare(kernel_specs[0], normalize=normalize, flip=flip)
     except KernelError as exc:
@@ -199,6 +214,10 @@ def explain(
         raise click.UsageError(str(exc)) from None
     notes: list[str] = []
     try:
+        if animate is not None:
+            from ..imageio.targets import check_target
+
+            check_target(image, animate, overwrite=overwrite)
         pixels = load_image(
             image,
             size,
@@ -213,6 +232,11 @@ def explain(
         except (PositionError, UnsupportedError) as exc:
             text = f"--at {exc}" if isinstance(exc, PositionError) else str(exc)
             raise click.UsageError(text) from None
+        if animate is not None:
+            from ..animation import write_animation
+
+            plane = pixels if picked is None else pixels[..., picked]
+            frames = write_animation(result, plane, animate, overwrite=overwrite)
     except ConvcliError as exc:
         if common.debug:
             traceback.print_exception(exc, file=sys.stderr)
@@ -225,6 +249,10 @@ def explain(
 
     if as_json:
         document = {"image": str(image), **result.document(), "kernel_reading": reading(kernel)}
+        if animate is not None:
+            document["animation"] = str(animate)
         write_stdout(json.dumps(document, indent=2) + "\n")
         return
     render_text(result, kernel, image, options, flip=flip, normalize=normalize)
+    if animate is not None:
+        common.say("wrote", f"{animate} ({frames} frames)")
