@@ -161,6 +161,10 @@ def test_json_gives_the_geometry(tmp_path):
     assert entry["output_size"] == [112, 3]
     assert entry["pads"] == {"top": 2, "bottom": 3, "left": 2, "right": 3}
     assert (entry["stride"], entry["dilation"], entry["maps"]) == ([2, 2], [1, 1], 1)
+    result = run(
+        "apply", "-k", "box:size=7", "-p", "same", "--stride", "2", "-f", path, tmp_path / "o.png"
+    )
+    assert "(112x3)  box:size=7, stride 2,2, same (pads 2,3,2,3)," in result.stderr
 
 
 def test_json_lists_every_map_file(tmp_path, photo, bank):

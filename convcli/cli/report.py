@@ -261,11 +261,19 @@ def print_done(result: Any, options: Any) -> None:
     common.stderr().print(
         f"[green]✓[/] {_escape(one_line(str(result.source)))} [dim]({w}x{h})[/] → "
         f"[bold]{_escape(one_line(str(result.target)))}[/]{_more(result)} [dim]({ow}x{oh})[/]  "
-        f"{_escape(_describe(options))}, {options.padding}, "
+        f"{_escape(_describe(options))}, {options.padding}{_pads(result)}, "
         f"{result.seconds * 1000:.0f} ms"
         f"{_values(result)}",
         soft_wrap=True,
     )
+
+
+def _pads(result: Any) -> str:
+    """`` (pads 0,1,0,1)``: top, bottom, left, right, when the padding added any."""
+    pads = (getattr(result, "geometry", None) or {}).get("pads")
+    if not pads or not any(pads.values()):
+        return ""
+    return " (pads {top},{bottom},{left},{right})".format(**pads)
 
 
 def _more(result: Any) -> str:
