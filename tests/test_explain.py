@@ -287,7 +287,7 @@ def test_shape_arithmetic_evaluates_to_the_engines_sizes():
     """Each printed formula, evaluated, gives Geometry's numbers."""
     import math
 
-    from convcli.cli.explain_view import axis_formula, axis_terms
+    from convcli.cli.explain_shape import axis_formula, axis_terms
     from convcli.engine import Geometry
 
     names = {"floor": math.floor, "ceil": math.ceil, "max": max}
