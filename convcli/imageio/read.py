@@ -26,7 +26,7 @@ from ..errors import ImageReadError
 from ..limits import IMAGE_FORMATS, MAX_INPUT_BYTES, MAX_PIXELS
 from .modes import WHITE, convert
 
-__all__ = ["load_image"]
+__all__ = ["load_image", "read_bytes"]
 
 # Pillow logs some refusals (e.g. a TIFF's absurd SamplesPerPixel) with
 # logging.error before raising; with no handler configured, Python would print
@@ -106,6 +106,23 @@ def load_image(
     if size is not None and size != gray.size:
         gray = gray.resize(size)
     return np.asarray(gray, dtype=np.float64) if gray.mode == "F" else np.asarray(gray)
+
+
+def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
+    """A file's bytes, after the checks :func:`load_image` makes before decoding.
+
+    Regular file, not empty, at most ``max_bytes``, opened without blocking
+    (a FIFO never hangs the caller); raises :class:`ImageReadError` with
+    load_image's own words. For a caller that decodes elsewhere: ``--io
+    client`` ships the bytes to a Dask worker.
+    """
+    path = Path(path)
+    fd = _open_regular(path, _check_file(path, max_bytes))
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise ImageReadError(f"cannot read: {exc.strerror or exc}", path) from exc
 
 
 def _check_file(path: Path, max_bytes: int) -> os.stat_result:
