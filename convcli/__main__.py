@@ -2,4 +2,7 @@
 
 from .cli import main
 
-main()
+# Guarded: a local Dask cluster's worker processes (``--scheduler local:N``)
+# start by spawning, which imports the main module again under another name.
+if __name__ == "__main__":
+    main()

@@ -12,6 +12,7 @@ from ..kernels import Kernel, prepare
 from ..kernels.banks import Bank
 from ..limits import MAX_PIXELS, MAX_PIXELS_CEILING
 from . import common, signals
+from .cluster import Scheduler, cluster_options, open_executor, scheduler_from
 from .common import EXIT_FAILED
 from .layer import layer_options, layer_settings
 from .params import (
@@ -110,6 +111,7 @@ from .streams import EXIT_STDOUT_CLOSED, StdoutClosed, discard_stdout
     default=None,
     help="Worker processes; 1 runs in-process. Default: the usable CPUs, at most one per 4 inputs.",
 )
+@cluster_options
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed input.")
 @click.option(
     "--json",
@@ -159,6 +161,10 @@ def apply(
     recursive: bool,
     name: str | None,
     jobs: int | None,
+    scheduler: Scheduler | None,
+    scheduler_file: Path | None,
+    timeout: float,
+    io: str,
     fail_fast: bool,
     as_json: bool,
     png_compression: int | None,
@@ -209,6 +215,9 @@ def apply(
 
     if overwrite and skip_existing:
         raise click.UsageError("--overwrite and --skip-existing cannot be used together")
+    ctx = click.get_current_context()
+    jobs_given = ctx.get_parameter_source("jobs") is not click.core.ParameterSource.DEFAULT
+    scheduler = scheduler_from(ctx, scheduler, scheduler_file, jobs_given=jobs_given)
     try:
         chain = tuple(
             k if isinstance(k, Bank) else prepare(k, normalize=normalize, flip=flip)
@@ -277,27 +286,39 @@ def apply(
         "skip_existing": skip_existing,
         "recursive": recursive,
         "name": name,
-        "jobs": workers,
+        "jobs": None if scheduler else workers,
+        "scheduler": None if scheduler is None else str(scheduler),
+        "io": None if scheduler is None else io.lower(),
         "fail_fast": fail_fast,
         "inputs": [str(i) for i in inputs],
         "output": output,
     }
-    report = BatchReport(batch.total, quiet=quiet, as_json=as_json, settings=settings)
     status = 0  # 128 + the signal, once interrupted
-    with report:
-        results = run(batch, options, jobs=workers, fail_fast=fail_fast, on_start=report.started)
-        try:
-            for result in results:
-                report.add(result)
-        except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP
-            report.interrupted = signals.describe(interrupt)
-            status = signals.exit_status(interrupt)
-        except StdoutClosed:  # `| head`: stop as for Ctrl-C
-            pass
-        except ConvcliError as exc:  # the run itself broke (workers that keep dying)
-            report.abort(exc)
-        finally:  # workers stopped, temporary files swept (run is a generator)
-            getattr(results, "close", lambda: None)()
+    cluster = scheduler if batch.jobs else None  # nothing to run: no need to connect
+    with open_executor(cluster, timeout=timeout, io=io, quiet_logs=not common.debug) as executor:
+        report = BatchReport(batch.total, quiet=quiet, as_json=as_json, settings=settings)
+        with report:
+            results = run(
+                batch,
+                options,
+                jobs=workers,
+                fail_fast=fail_fast,
+                executor=executor,
+                on_start=report.started,
+            )
+            try:
+                for result in results:
+                    report.add(result)
+            except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP
+                report.interrupted = signals.describe(interrupt)
+                status = signals.exit_status(interrupt)
+            except StdoutClosed:  # `| head`: stop as for Ctrl-C
+                pass
+            except ConvcliError as exc:  # the run itself broke (workers that keep dying)
+                report.abort(exc)
+            finally:  # workers stopped, temporary files swept (run is a generator)
+                getattr(results, "close", lambda: None)()
+            report.retried = getattr(executor, "retried", 0)
     report.finish(options)
     if report.stdout_closed:
         discard_stdout()

@@ -30,6 +30,7 @@ class BatchReport:
         self.failures: list[Any] = []
         self.megapixels = 0.0
         self.interrupted: str | None = None  # "interrupted", "terminated (SIGTERM)"...
+        self.retried = 0  # files run again because their (Dask) worker died
         self.aborted: str | None = None
         self.last: Any = None
         self.start = time.perf_counter()
@@ -124,6 +125,7 @@ class BatchReport:
             "total": self.total,
             "not_run": self.total - sum(self.counts.values()),
             "interrupted": bool(self.interrupted),
+            "retried": self.retried,
             "error": self.aborted,
             "megapixels": round(self.megapixels, 3),
             "seconds": round(seconds, 3),
@@ -162,6 +164,9 @@ class BatchReport:
         line += (
             f" in {seconds:.2f} s  [dim]({rate:.1f} images/s, {self.megapixels:.1f} megapixels)[/]"
         )
+        if self.retried:
+            files = "file" if self.retried == 1 else "files"
+            line += f"\n[dim]retried: {self.retried} {files} whose worker died ran again[/]"
         if self.skip_reasons:
             reasons = ", ".join(f"{n} {why}" for why, n in sorted(self.skip_reasons.items()))
             line += f"\n[dim]skipped: {reasons}[/]"
