@@ -92,3 +92,23 @@ def test_completing_k_through_the_console_script(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["plain,laplacian", "plain,laplacian:"]
+
+
+def test_outputs_that_exist_are_summarised_once_with_both_hints(tmp_path, gradient):
+    from PIL import Image
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "out").mkdir()
+    for i in range(6):
+        Image.fromarray(gradient).save(tmp_path / "in" / f"p{i}.png")
+        (tmp_path / "out" / f"p{i}.png").write_bytes(b"earlier")
+    result = apply("-k", "blur", tmp_path / "in", tmp_path / "out")
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("convcli:")]
+    out = tmp_path / "out"
+    assert errors == [
+        f"convcli: error: 6 outputs already exist: {out}/p0.png, {out}/p1.png, {out}/p2.png "
+        "and 3 more (--skip-existing to resume, skipping them; --overwrite to replace them)"
+    ]
+    assert "0 written, 0 skipped, 6 failed (6 already there)" in result.stderr
+    assert "failed:" not in result.stderr  # not the same list again

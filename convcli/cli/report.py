@@ -159,6 +159,8 @@ class BatchReport:
         head = f"[bold yellow]{stop}:[/] " if stop else ""
         head = "[bold red]stopped:[/] " if self.aborted else head
         line = f"{head}{c['ok']} written, {c['skipped']} skipped, {c['failed']} failed"
+        if self.existing:  # named once, in the line printed when they were found
+            line += f" ({len(self.existing)} already there)"
         if done < self.total:
             line += f", {self.total - done} not run"
         line += (
@@ -170,10 +172,8 @@ class BatchReport:
         if self.skip_reasons:
             reasons = ", ".join(f"{n} {why}" for why, n in sorted(self.skip_reasons.items()))
             line += f"\n[dim]skipped: {reasons}[/]"
-        if self.failures or self.existing:
+        if self.failures:
             line += "\n[bold red]failed:[/]"
-            if self.existing:
-                line += f"\n  {_escape(existing_line(self.existing, names=0))}"
             for result in self.failures:
                 line += f"\n  {_escape(one_line(result.message))}"
         return line

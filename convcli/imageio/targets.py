@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import OutputError
+from ..errors import OutputError, OutputExists
 
 __all__ = [
     "check_destination",
@@ -21,9 +21,9 @@ __all__ = [
 ]
 
 
-def exists_error(target: Path) -> OutputError:
+def exists_error(target: Path) -> OutputExists:
     """The one refusal of an existing output without ``--overwrite``."""
-    return OutputError("already exists (use --overwrite to replace it)", target)
+    return OutputExists("already exists (use --overwrite to replace it)", target)
 
 
 def check_target(source: Path, target: Path, *, overwrite: bool) -> None:
