@@ -324,10 +324,11 @@ def write_compare(image: np.ndarray, result: np.ndarray, target: Path, options: 
     steps = [result_offset(s.geometry.kernel_shape, s.padding) for s in options.filters]
     offset = (sum(top for top, _ in steps), sum(left for _, left in steps))
     names = " then ".join(k.name for k in options.kernels)
+    # valid padding reads no border at all: naming one ("zero border") would mislead.
+    border = "" if options.padding == "valid" else f"{options.border} border, "
     labels = (
         f"input, {image.shape[1]}x{image.shape[0]}",
-        f"{names}, {options.padding}, {options.border} border, "
-        f"{written.shape[1]}x{written.shape[0]}",
+        f"{names}, {options.padding}, {border}{written.shape[1]}x{written.shape[0]}",
     )
     sheet = compare(image, written, labels=labels, offset=offset)
     return save_sheet(sheet.image, compare_path(target), overwrite=options.write.overwrite)

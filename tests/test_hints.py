@@ -112,3 +112,30 @@ def test_outputs_that_exist_are_summarised_once_with_both_hints(tmp_path, gradie
     ]
     assert "0 written, 0 skipped, 6 failed (6 already there)" in result.stderr
     assert "failed:" not in result.stderr  # not the same list again
+
+
+@pytest.mark.parametrize(
+    ("padding", "border", "label"),
+    [
+        ("valid", "zero", "blur, valid, 30x22"),
+        ("same", "zero", "blur, same, zero border, 32x24"),
+        ("full", "edge", "blur, full, edge border, 34x26"),
+    ],
+)
+def test_the_compare_label_names_a_border_only_where_one_is_read(
+    gray_png, tmp_path, monkeypatch, padding, border, label
+):
+    import convcli.visuals
+
+    seen = []
+    real = convcli.visuals.compare
+
+    def spy(before, after, *, labels, **kwargs):
+        seen.append(labels)
+        return real(before, after, labels=labels, **kwargs)
+
+    monkeypatch.setattr(convcli.visuals, "compare", spy)
+    result = apply("-k", "blur", "-p", padding, "-b", border, "--compare", gray_png,
+                   tmp_path / "o.png")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert seen == [("input, 32x24", label)]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConvcliError
-from ..imageio.targets import check_target, compare_path, is_same_file
+from ..imageio.targets import check_target, compare_path, file_in_the_way, is_same_file
 from ..limits import IMAGE_FORMATS
 from ..options import Options
 from .jobs import Result
@@ -170,6 +170,9 @@ def plan(
     as_folder = as_folder or (maps > 1 and not destination.suffix)
     if as_folder and destination.exists() and not destination.is_dir():
         raise PlanError("is not a folder, but the inputs need one", destination)
+    blocker = file_in_the_way(destination.parent if not as_folder else destination)
+    if blocker is not None:  # out.jpg/x.png, out.jpg/sub/: no folder can be made there
+        raise PlanError(f"{str(blocker)!r} is a file, not a folder", destination)
     per_map = False
     if maps > 1:
         per_map, template = _maps_template(maps, name, template, as_folder, destination)

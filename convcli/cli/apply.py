@@ -17,6 +17,7 @@ from .common import EXIT_FAILED
 from .layer import layer_options, layer_settings
 from .params import (
     Background,
+    FilePath,
     KernelSpec,
     Number,
     border_option,
@@ -133,8 +134,8 @@ from .streams import EXIT_STDOUT_CLOSED, StdoutClosed, discard_stdout
     is_flag=True,
     help="Also write <output stem>.compare.png: the input as loaded beside the result.",
 )
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.argument("output", type=click.Path())  # a str: a trailing '/' means a folder
+@click.argument("inputs", nargs=-1, required=True, type=FilePath(path_type=Path))
+@click.argument("output", type=FilePath())  # a str: a trailing '/' means a folder
 def apply(
     kernel_specs: tuple[Kernel | Bank, ...],
     padding: str,

@@ -27,6 +27,7 @@ from .common import EXIT_FAILED
 from .layer import layer_options, layer_settings
 from .params import (
     Background,
+    FilePath,
     KernelSpec,
     Number,
     border_option,
@@ -113,7 +114,7 @@ class Position(click.ParamType):
 )
 @click.option("-f", "--overwrite", is_flag=True, help="Replace the --animate file if it exists.")
 @layer_options()
-@click.argument("image", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("image", type=FilePath(path_type=Path, dir_okay=False))
 def explain(
     kernel_specs: tuple[Kernel | Bank, ...],
     padding: str,

@@ -16,6 +16,7 @@ from . import common
 from .common import EXIT_FAILED
 from .layer import layer_options, layer_settings
 from .params import (
+    FilePath,
     KernelSpec,
     border_option,
     color_option,
@@ -35,8 +36,8 @@ def _fit(shape: tuple[int, ...], side: int) -> tuple[int, int]:
 
 
 @click.command()
-@click.argument("image", type=click.Path(path_type=Path))
-@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("image", type=FilePath(path_type=Path))
+@click.argument("output", type=FilePath(dir_okay=False, path_type=Path))
 @click.option(
     "-k",
     "--kernel",

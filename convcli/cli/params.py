@@ -82,6 +82,24 @@ _IMAGE_SUFFIXES = frozenset(
 _KERNEL_FILES = frozenset(KERNEL_FILE_SUFFIXES) | frozenset(BANK_SUFFIXES)
 
 
+class FilePath(click.Path):
+    """``click.Path`` that refuses an empty argument.
+
+    ``''`` is what an unset shell variable gives (``convcli apply -k blur
+    "$IN" out.png``); ``pathlib`` would read it as ``.``, the current folder,
+    and filter every image in it or write ``./in.png``.
+    """
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value == "":
+            self.fail(
+                "is empty (an unset shell variable?); write '.' for the current folder",
+                param,
+                ctx,
+            )
+        return super().convert(value, param, ctx)
+
+
 class KernelSpec(click.ParamType):
     """A kernel spec: name, name:key=value, file or inline matrix (``parse_kernel``),
     or a 4-D filter bank file (``.npy``, ``.npz``, ``.safetensors``, ``FILE#NAME``).

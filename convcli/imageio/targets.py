@@ -17,7 +17,9 @@ __all__ = [
     "check_target",
     "compare_path",
     "exists_error",
+    "file_in_the_way",
     "is_same_file",
+    "missing_folder",
 ]
 
 
@@ -48,9 +50,30 @@ def check_destination(target: Path, *, overwrite: bool) -> None:
     """The writer's own last check: the folder exists, and nothing is in the way
     unless ``overwrite`` (a dangling symlink counts as something)."""
     if not target.parent.is_dir():
-        raise OutputError(f"folder {str(target.parent)!r} does not exist", target)
+        raise OutputError(missing_folder(target.parent), target)
     if (target.exists() or target.is_symlink()) and not overwrite:
         raise exists_error(target)
+
+
+def file_in_the_way(folder: Path) -> Path | None:
+    """The nearest existing part of ``folder``'s path, when it is not a folder.
+
+    ``in.jpg/x.png`` with ``in.jpg`` a file: the folder can neither exist nor
+    be created, and saying it "does not exist" would send the user looking
+    for the wrong thing.
+    """
+    for part in (folder, *folder.parents):
+        if part.exists() or part.is_symlink():
+            return None if part.is_dir() else part
+    return None
+
+
+def missing_folder(folder: Path) -> str:
+    """Why an output cannot go into ``folder``, which is not there."""
+    blocker = file_in_the_way(folder)
+    if blocker is not None:
+        return f"{str(blocker)!r} is a file, not a folder"
+    return f"folder {str(folder)!r} does not exist"
 
 
 def is_same_file(a: Path, b: Path) -> bool:

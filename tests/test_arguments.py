@@ -1,0 +1,53 @@
+"""Arguments as a shell hands them over: empty ones, files where folders should be."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from convcli.cli import cli
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.mark.parametrize(
+    ("args", "where"),
+    [
+        (["apply", "-k", "blur", "", "out.png"], "INPUTS..."),
+        (["apply", "-k", "blur", "in.png", ""], "OUTPUT"),
+        (["apply", "-k", "blur", "in.png", "", "out/"], "INPUTS..."),
+        (["gallery", "", "g.png"], "IMAGE"),
+        (["gallery", "in.png", ""], "OUTPUT"),
+        (["explain", "-k", "blur", ""], "IMAGE"),
+    ],
+)
+def test_an_empty_argument_is_a_usage_error(tmp_path, gray_png, monkeypatch, args, where):
+    """'' is an unset variable, never the current folder (which held in.png)."""
+    monkeypatch.chdir(tmp_path)
+    os.replace(gray_png, tmp_path / "in.png")
+    before = sorted(os.listdir(tmp_path))
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{where}': is empty (an unset shell variable?)" in result.output
+    assert sorted(os.listdir(tmp_path)) == before  # no out.png/, no ./in.png
+
+
+@pytest.mark.parametrize("output", ["in.jpg/x.png", "in.jpg/sub/x.png", "in.jpg/x/"])
+def test_a_file_where_a_folder_should_be_is_named_as_such(tmp_path, gray_png, output):
+    """It said "folder 'in.jpg' does not exist", though in.jpg was right there."""
+    (tmp_path / "in.jpg").write_bytes(b"a file")
+    result = run("apply", "-k", "blur", gray_png, tmp_path / output)
+    assert result.exit_code == 2, result.output
+    assert f"'{tmp_path / 'in.jpg'}' is a file, not a folder" in result.output
+    assert "does not exist" not in result.output
+    assert (tmp_path / "in.jpg").read_bytes() == b"a file"
+
+
+def test_a_missing_folder_is_still_said_to_be_missing(tmp_path, gray_png):
+    result = run("apply", "-k", "blur", gray_png, tmp_path / "nope" / "x.png")
+    assert result.exit_code == 1
+    assert f"folder '{tmp_path / 'nope'}' does not exist" in result.stderr
