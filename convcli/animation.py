@@ -25,6 +25,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .engine import Geometry
 from .explain import Explanation, UnsupportedError, number, padded_cells, tap_positions
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "Block",
     "Layout",
     "block_for",
+    "cell_image",
+    "check_animatable",
     "draw_frames",
     "encode",
     "gray_index",
@@ -90,20 +93,26 @@ def _axis(e: Explanation, axis: int) -> tuple[range, range]:
     g = e.geometry
     span, stride = g.span[axis], g.stride[axis]
     size, at = e.output_shape[axis], e.at[axis]
-    count = min(size, max(1, (max(MAX_CELLS, span) - span) // stride + 1))
+    # ~12 cells, or for a wide footprint enough for three positions of it
+    count = min(size, max(1, (max(MAX_CELLS, span + 2 * stride) - span) // stride + 1))
     start = min(max(at - count // 2, 0), size - count)
     first = int(tap_positions(g, axis, start)[0])
     last = int(tap_positions(g, axis, start + count - 1)[-1])
     return range(start, start + count), range(first, last + 1)
 
 
-def block_for(e: Explanation, max_frames: int = MAX_FRAMES) -> Block:
-    """The output block around ``e.at``: at most ``max_frames`` cells, the crop ~12x12."""
-    if max(e.geometry.span) > MAX_SPAN:
+def check_animatable(geometry: Geometry) -> None:
+    """:class:`UnsupportedError` for a footprint too wide to draw readably."""
+    if max(geometry.span) > MAX_SPAN:
         raise UnsupportedError(
             f"--animate draws footprints up to {MAX_SPAN} pixels across; this one spans "
-            f"{e.geometry.span[0]}x{e.geometry.span[1]}"
+            f"{geometry.span[0]}x{geometry.span[1]} (a smaller kernel or dilation)"
         )
+
+
+def block_for(e: Explanation, max_frames: int = MAX_FRAMES) -> Block:
+    """The output block around ``e.at``: at most ``max_frames`` cells, the crop ~12x12."""
+    check_animatable(e.geometry)
     (rows, in_rows), (cols, in_cols) = _axis(e, 0), _axis(e, 1)
     while len(rows) * len(cols) > max_frames:  # trim the longer side, keeping e.at inside
         if len(rows) >= len(cols):
@@ -204,6 +213,14 @@ def draw_frames(e: Explanation, plane: np.ndarray, block: Block | None = None) -
             draw.text((MARGIN, caption_y), _caption(e, r, c, value), fill=_INK, font=label)
             frames.append(frame)
     return frames
+
+
+def cell_image(value: float) -> Image.Image:
+    """One cell as every frame draws it: a square of ``value``'s gray with its number."""
+    image = Image.new("P", (CELL, CELL), _BG)
+    image.putpalette([channel for colour in palette_colours() for channel in colour])
+    _cell(_draw(image), (0, 0, CELL - 1, CELL - 1), value, _font(11))
+    return image
 
 
 def _draw(image: Image.Image) -> ImageDraw.ImageDraw:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -184,6 +185,7 @@ def explain(
     *,
     channel: int | None = None,
     fmt: str = "PNG",
+    source: Path | None = None,
 ) -> Explanation:
     """Take output pixel ``at`` (negative counts from the end) of ``image`` apart.
 
@@ -209,7 +211,7 @@ def explain(
     out_shape = geometry.output_shape(plane.shape)
     if geometry.fits(plane.shape):
         r, c = _position(at, out_shape)
-    rendered = render(image, options, fmt)  # raises ImageShapeError if nothing is left
+    rendered = render(image, options, fmt, source)  # ImageShapeError if nothing is left
     pads = geometry.pads(plane.shape)
     window, padded = padded_cells(
         plane, pads, conv.border, tap_positions(geometry, 0, r), tap_positions(geometry, 1, c)

@@ -7,6 +7,7 @@ show the pixels ``convcli apply`` writes.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
@@ -19,6 +20,7 @@ from convcli.animation import (
     MAX_FRAMES,
     TAP,
     block_for,
+    cell_image,
     draw_frames,
     encode,
     gray_index,
@@ -72,6 +74,10 @@ def check_footprints(e, plane, frames: list[np.ndarray]) -> None:
         assert tuple(frame[y0 + 1, x0 + CELL // 2]) == TAP
         gray = palette_gray(float(e.output[r, c]))
         assert tuple(frame[y0 + 4, x0 + 4]) == (gray, gray, gray), (r, c)
+        # ... and its number, pixel for pixel (inside the 3-pixel outline)
+        inner = (slice(3, CELL - 3), slice(3, CELL - 3))
+        expected = np.asarray(cell_image(float(e.output[r, c])).convert("RGB"))[inner]
+        assert np.array_equal(frame[y0 : y0 + CELL, x0 : x0 + CELL][inner], expected), (r, c)
 
 
 @pytest.mark.parametrize(
@@ -106,7 +112,8 @@ def test_strided_and_dilated_footprints(stride, dilation):
     check_footprints(e, plane, frames_of(encoded(draw_frames(e, plane), "PNG")))
     block = block_for(e)
     g = e.geometry
-    assert len(block.in_rows) <= max(12, g.span[0]) and len(block.in_cols) <= max(12, g.span[1])
+    for axis, cells in enumerate((block.in_rows, block.in_cols)):  # ~12, or 3 footprints
+        assert len(cells) <= max(12, g.span[axis] + 2 * g.stride[axis])
     assert e.geometry == Geometry((3, 3), "same", stride=stride, dilation=dilation)
 
 
@@ -154,7 +161,12 @@ def test_animate_writes_the_file_with_apply_numbers(tmp_path):
     assert result.exit_code == 0, result.output
     e = explain(pixels, Options.build(KERNELS["outline"], padding="same"), (5, 5))
     assert np.array_equal(e.output, written)
+    e = dataclasses.replace(e, output=written)  # the grid checked against apply's own file
     check_footprints(e, pixels, frames_of(animation.read_bytes()))
+    # and a grid drawn from other numbers would not pass
+    wrong = dataclasses.replace(e, output=(written.astype(int) + 7).clip(0, 255))
+    with pytest.raises(AssertionError):
+        check_footprints(wrong, pixels, frames_of(animation.read_bytes()))
     again = runner.invoke(cli, [*args, str(image)])
     assert again.exit_code == 1 and "already exists" in again.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["applied.png", "explain.png", "in.png"]

@@ -377,3 +377,16 @@ def test_a_closed_pipe_exits_141_quietly(gray_png):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 141
     assert b"Traceback" not in err
+
+
+def test_banks_wide_animations_and_small_images_are_refused_plainly(tmp_path, gray_png):
+    bank = tmp_path / "bank.npy"
+    np.save(bank, np.ones((3, 3, 1, 4), np.float32))
+    result = invoke("explain", "-k", bank, gray_png)
+    assert result.exit_code == 2 and "a filter bank is not explained" in result.output
+    wide = invoke("explain", "-k", "box:size=25", "--animate", tmp_path / "a.gif", gray_png)
+    assert wide.exit_code == 2 and "--animate draws footprints up to 24" in wide.output
+    assert not (tmp_path / "a.gif").exists()
+    small = invoke("explain", "-k", "box:size=31", gray_png)  # 32x24 image, valid
+    assert small.exit_code == 1
+    assert small.output.startswith(f"convcli: error: {gray_png}: image is 32x24, smaller")

@@ -211,6 +211,10 @@ def explain(
             output_range=value_range.lower(),
         )
         check_explainable(options)
+        if animate is not None:
+            from ..animation import check_animatable
+
+            check_animatable(options.convolutions[0].geometry)
     except (ValueError, UnsupportedError) as exc:
         raise click.UsageError(str(exc)) from None
     notes: list[str] = []
@@ -229,7 +233,7 @@ def explain(
         )
         picked = None if not color else "RGB".index((channel or "R").upper())
         try:
-            result = take_apart(pixels, options, at, channel=picked)
+            result = take_apart(pixels, options, at, channel=picked, source=image)
         except (PositionError, UnsupportedError) as exc:
             text = f"--at {exc}" if isinstance(exc, PositionError) else str(exc)
             raise click.UsageError(text) from None
