@@ -278,3 +278,19 @@ def test_a_local_run_never_imports_dask(tmp_path):
         ["dask", "distributed"], run=["apply", *FAST, "-q", inputs, tmp_path / "out"]
     )
     assert loaded == []
+
+
+def test_io_client_ships_a_large_input_without_a_word_from_dask(address, tmp_path):
+    """Every task carries its input's bytes under --io client: distributed's
+    warning about large graphs (over 10 MB) must not reach the user (in this
+    process, pytest would turn it into an error)."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    noise = np.random.default_rng(2).integers(0, 256, (2048, 2048, 3), dtype=np.uint8)
+    Image.fromarray(noise, "RGB").save(inputs / "big.png", compress_level=0)
+    assert (inputs / "big.png").stat().st_size > 12_000_000
+    local = apply(*FAST, inputs, tmp_path / "j1", "-j", "1")
+    done = apply(*FAST, inputs, tmp_path / "out", "--scheduler", address, "--io", "client")
+    assert done.exit_code == local.exit_code == 0, done.output
+    assert outputs(tmp_path / "out") == outputs(tmp_path / "j1")
+    assert "graph" not in done.stderr and "Warning" not in done.stderr

@@ -45,6 +45,8 @@ def open_cluster(
     cannot be reached within ``timeout`` seconds, or has no worker by then.
     ``quiet`` keeps distributed's own log lines off stderr (convcli reports).
     """
+    import dask
+
     from .dask import DaskExecutor
 
     if quiet:
@@ -69,7 +71,10 @@ def open_cluster(
                     address,
                 ) from None
             stop = None if cluster is None else _stopper(cluster, timeout)
-            yield DaskExecutor(client, transfer=transfer, address=name, on_interrupt=stop)
+            # Under --io client every task carries its inputs' bytes, by design:
+            # distributed's warning about large graphs is not for us to print.
+            with dask.config.set({"distributed.admin.large-graph-warning-threshold": "4GiB"}):
+                yield DaskExecutor(client, transfer=transfer, address=name, on_interrupt=stop)
         finally:
             with contextlib.suppress(Exception):
                 client.close(timeout=timeout)

@@ -71,6 +71,7 @@ class _Flight:
     items: list[Any]
     payloads: list[Any]
     sends: int  # 1, or more after its options were lost and it was sent again
+    again: bool = False  # its jobs ran before, on a worker that died
 
 
 class DaskExecutor:
@@ -133,12 +134,12 @@ class DaskExecutor:
         window, checked = self._window(), time.monotonic()
         per_task = 1  # jobs per task, from how long they take on the workers
 
-        def submit(jobs: list[Any], payloads: list[Any], sends: int) -> None:
+        def submit(jobs: list[Any], payloads: list[Any], sends: int, again: bool = False) -> None:
             key = f"{run}-{next(numbers)}"
             future = client.submit(
                 _task, fn, transfer, run, shared, payloads, key=key, pure=False, retries=0
             )
-            pending[key] = _Flight(future, jobs, payloads, sends)
+            pending[key] = _Flight(future, jobs, payloads, sends, again)
             flow.add(future)
 
         try:
@@ -170,7 +171,7 @@ class DaskExecutor:
                 if flight is None:
                     continue
                 with lock:
-                    again = starts.pop(future.key, 0) > 1 or flight.sends > 1
+                    again = starts.pop(future.key, 0) > 1 or flight.again
                 status = future.status
                 future.release()
                 if status == "finished":
@@ -182,7 +183,7 @@ class DaskExecutor:
                 elif status == "error" and isinstance(reply, KilledWorker):
                     if len(flight.items) > 1:  # one of them kills workers: find which
                         for item, payload in zip(flight.items, flight.payloads, strict=True):
-                            submit([item], [payload], flight.sends)
+                            submit([item], [payload], flight.sends, again=True)
                         continue
                     lost = WorkerLost(LOST.format(n=reply.allowed_failures + 1))
                     yield on_lost(flight.items[0], lost)
@@ -201,7 +202,7 @@ class DaskExecutor:
                         continue
                     if shared.status != "finished":
                         shared = self._scatter(context)
-                    submit(flight.items, flight.payloads, flight.sends + 1)
+                    submit(flight.items, flight.payloads, flight.sends + 1, again=True)
         except BaseException:  # interrupted, abandoned, or the cluster is gone
             self._cancel([flight.future for flight in pending.values()])
             if self.on_interrupt is not None:
