@@ -51,3 +51,42 @@ def test_a_missing_folder_is_still_said_to_be_missing(tmp_path, gray_png):
     result = run("apply", "-k", "blur", gray_png, tmp_path / "nope" / "x.png")
     assert result.exit_code == 1
     assert f"folder '{tmp_path / 'nope'}' does not exist" in result.stderr
+
+
+def collection(root):
+    from PIL import Image
+
+    for path in ["coll/a/x.jpg", "coll/b/x.jpg", "coll/b/c/x.jpg", "coll/top.jpg"]:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (8, 6), (10, 200, 30)).save(root / path)
+
+
+def written(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_r_mirrors_pattern_matches_below_the_fixed_prefix(tmp_path, monkeypatch):
+    """The README said -r mirrors; it was a collision error."""
+    monkeypatch.chdir(tmp_path)
+    collection(tmp_path)
+    result = run("apply", "-k", "blur", "-r", "coll/**/*.jpg", "out/")
+    assert result.exit_code == 0, result.output
+    assert written(tmp_path / "out") == ["a/x.png", "b/c/x.png", "b/x.png", "top.png"]
+    flat = run("apply", "-k", "blur", "coll/**/*.jpg", "flat/")
+    assert flat.exit_code == 2
+    assert "tell them apart with -r (mirror their folders) or --name" in flat.output
+
+
+def test_the_dir_field_is_the_folder_below_the_input_or_pattern(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    collection(tmp_path)
+    (tmp_path / "alone.jpg").write_bytes((tmp_path / "coll" / "top.jpg").read_bytes())
+    result = run("apply", "-k", "blur", "coll/**/*.jpg", "--name", "{dir}{stem}-b.png", "p/")
+    assert result.exit_code == 0, result.output
+    assert written(tmp_path / "p") == ["a/x-b.png", "b/c/x-b.png", "b/x-b.png", "top-b.png"]
+    mixed = run("apply", "-k", "blur", "-r", "coll", "alone.jpg", "--name", "{dir}{stem}.png", "f/")
+    assert mixed.exit_code == 0, mixed.output  # -r and {dir} do not mirror twice
+    assert written(tmp_path / "f") == ["a/x.png", "alone.png", "b/c/x.png", "b/x.png", "top.png"]
+    misplaced = run("apply", "-k", "blur", "coll", "--name", "{stem}-{dir}.png", "g/")
+    assert misplaced.exit_code == 2
+    assert "put it first, as in '{dir}{stem}.png'" in misplaced.output

@@ -29,7 +29,7 @@ __all__ = ["DEFAULT_NAME", "NAME_FIELDS", "Job", "Plan", "PlanError", "image_ext
 
 DEFAULT_NAME = "{stem}.png"
 MAPS_NAME = "{stem}-{map:02d}.png"  # the default when each input makes several maps
-NAME_FIELDS = ("stem", "ext", "kernel", "padding", "index", "map")
+NAME_FIELDS = ("stem", "ext", "dir", "kernel", "padding", "index", "map")
 _GLOB_MAGIC = re.compile(r"[*?[]")
 
 
@@ -47,6 +47,7 @@ class Job:
     targets: tuple[
         Path, ...
     ] = ()  # one image file per map, when there are several (target: the first)
+    below: str = ""  # its folder below the input folder or pattern prefix: {dir}
 
     @property
     def outputs(self) -> tuple[Path, ...]:
@@ -94,7 +95,12 @@ def plan(
     An input is a file, a folder (the images directly in it; with
     ``recursive``, in its sub-folders too, mirrored under the destination) or,
     when no file has that literal name, a glob pattern (``**`` descends);
-    pattern matches land flat in the destination. One plain file input and a
+    pattern matches land flat in the destination, or with ``recursive``
+    mirror the part of their path below the pattern's fixed prefix (the
+    folders before the first wildcard: ``coll`` for ``coll/**/*.jpg``). The
+    ``{dir}`` field of ``name`` is that same relative folder, with a
+    trailing ``/`` (empty for a plain file or a top-level match), so
+    ``{dir}{stem}.png`` mirrors without ``recursive``. One plain file input and a
     destination that is not an existing folder, has no trailing slash and no
     ``name`` template: the destination is the output file. Otherwise it is a
     folder and outputs are named by ``name`` (default ``{stem}.png``).
@@ -113,17 +119,17 @@ def plan(
     slash = os.fspath(destination).endswith(("/", os.sep))
     destination = Path(destination)
     template = _check_template(name if name is not None else DEFAULT_NAME, fields)
-    sources: list[tuple[Path, Path]] = []  # (input file, output folder)
+    sources: list[tuple[Path, Path, str]] = []  # (input file, output folder, {dir})
     settled: list[Result] = []
     expanded_any = False
     seen: set[str] = set()
     extensions: frozenset[str] | None = None
 
-    def add(source: Path, folder: Path) -> None:
+    def add(source: Path, folder: Path, below: str = "") -> None:
         key = os.path.abspath(source)
         if key not in seen:
             seen.add(key)
-            sources.append((source, folder))
+            sources.append((source, folder, below))
 
     for raw in inputs:
         text = os.fspath(raw)
@@ -135,7 +141,7 @@ def plan(
                 path, destination, extensions, recursive=recursive
             )
             for source, folder in found:
-                add(source, folder)
+                add(source, folder, _below(source.parent, path))
             settled.extend(Result(p, None, "skipped", "not an image file", p) for p in skipped)
             for error in unreadable:
                 where = Path(error.filename or path)
@@ -158,9 +164,11 @@ def plan(
                 settled.append(
                     Result(path, None, "failed", "no such file, and no file matches it", path)
                 )
+            prefix = _fixed_prefix(text)
             for match in map(Path, matches):
                 if match.suffix.lower() in extensions:
-                    add(match, destination)
+                    below = _below(match.parent, prefix)
+                    add(match, destination / below if recursive else destination, below)
                 else:
                     settled.append(Result(match, None, "skipped", "not an image file", match))
 
@@ -177,15 +185,21 @@ def plan(
     if maps > 1:
         per_map, template = _maps_template(maps, name, template, as_folder, destination)
     jobs = []
-    for index, (source, folder) in enumerate(sources, start=1):
+    by_name = "{dir" in template  # the name says where: no mirroring on top of it
+    for index, (source, folder, below) in enumerate(sources, start=1):
+        folder = destination if by_name else folder
         if per_map and as_folder:
             targets = tuple(
-                folder / _render(template, source, fields, index, m) for m in range(maps)
+                folder / _render(template, source, fields, index, m, below) for m in range(maps)
             )
-            jobs.append(Job(source, targets[0], index, targets))
+            jobs.append(Job(source, targets[0], index, targets, below))
             continue
-        target = folder / _render(template, source, fields, index) if as_folder else destination
-        jobs.append(Job(source, target, index))
+        target = (
+            folder / _render(template, source, fields, index, 0, below)
+            if as_folder
+            else destination
+        )
+        jobs.append(Job(source, target, index, below=below))
     _check_collisions(jobs, template)
     if options is not None and options.write.compare:
         _check_compare_collisions(jobs)
@@ -280,14 +294,45 @@ def _check_template(template: str, fields: dict[str, str]) -> str:
         raise PlanError(f"--name {template!r}: {exc}") from None
     if "/" in sample or os.sep in sample or sample in ("", ".", ".."):
         raise PlanError(f"--name {template!r}: must make a file name, not a path")
+    if "{dir" in template and not template.startswith("{dir}"):
+        raise PlanError(
+            f"--name {template!r}: {{dir}} is a folder path ending in '/'; "
+            "put it first, as in '{dir}{stem}.png'"
+        )
     return template
 
 
+def _fixed_prefix(pattern: str) -> Path:
+    """The folders of a glob pattern before its first wildcard: ``coll`` for
+    ``coll/**/*.jpg``, ``.`` for ``*.png``."""
+    parts = Path(pattern).parts
+    fixed = []
+    for part in parts[:-1]:
+        if _GLOB_MAGIC.search(part):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path(".")
+
+
+def _below(folder: Path, top: Path) -> str:
+    """``folder`` relative to ``top`` with a trailing ``/`` (``""`` when the same)."""
+    relative = os.path.relpath(folder, top)
+    if relative == "." or relative.startswith(".."):
+        return ""
+    return Path(relative).as_posix() + "/"
+
+
 def _render(
-    template: str, source: Path, fields: dict[str, str], index: int, map_index: int = 0
+    template: str,
+    source: Path,
+    fields: dict[str, str],
+    index: int,
+    map_index: int = 0,
+    below: str = "",
 ) -> str:
     return template.format(
         map=map_index,
+        dir=below,
         stem=source.stem,
         ext=source.suffix[1:],
         kernel=re.sub(r"[^\w.+-]+", "-", fields["kernel"]).strip("-") or "kernel",
@@ -323,9 +368,12 @@ def _check_one(
         )
         if template == fix:
             fix = "{index}-{stem}.{ext}.png"
+        apart = f"--name '{fix}'"
+        if other.below != job.below and "{dir" not in template:
+            apart = f"-r (mirror their folders) or {apart}"
         raise PlanError(
             f"{other.source} and {job.source} would both be written to this file; "
-            f"tell them apart with --name '{fix}'",
+            f"tell them apart with {apart}",
             output,
         )
     by_target[key] = job

@@ -102,7 +102,8 @@ from .streams import EXIT_STDOUT_CLOSED, StdoutClosed, discard_stdout
     "name",
     metavar="TEMPLATE",
     default=None,
-    help="Output file name, from {stem} {ext} {kernel} {padding} {index} {map}; "
+    help="Output file name, from {stem} {ext} {dir} {kernel} {padding} {index} {map} "
+    "({dir}: the input's folder below the folder or pattern it came from, ending in '/'); "
     "default '{stem}.png' ('{stem}-{map:02d}.png' for several maps). OUTPUT is then a folder.",
 )
 @click.option(
