@@ -156,6 +156,19 @@ def test_padding_cells_are_marked_with_the_pads_the_engine_uses(tmp_path):
     assert e.window.tolist() == [[28, 29, 0, 0], [0, 0, 0, 0]]
 
 
+def test_colour_channels_on_the_fused_path_match_apply(tmp_path):
+    """--color with --range clip runs apply's fused 8-bit path (float32): box is not dyadic."""
+    rng = np.random.default_rng(9)
+    pixels = rng.integers(0, 256, (9, 8, 3), dtype=np.uint8)
+    image = write_png(tmp_path / "rgb.png", pixels)
+    options = ("-k", "box", "-p", "same", "-b", "reflect", "--color")
+    written = applied(tmp_path, image, *options)
+    for channel, index in (("R", 0), ("G", 1), ("B", 2)):
+        for at in positions(written.shape, rng, extra=3):
+            doc = explained(image, *options, "--channel", channel, at=at)
+            assert doc["value"] == written[(*at, index)], (channel, at)
+
+
 def test_colour_channels_and_rescale_match_apply(tmp_path):
     rng = np.random.default_rng(5)
     pixels = rng.integers(0, 256, (8, 10, 3), dtype=np.uint8)
@@ -196,7 +209,7 @@ def test_range_abs_and_kernel_file_scale_are_later_steps(tmp_path):
         assert doc["weights"] == [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]  # flipped
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     h=st.integers(1, 9),
     w=st.integers(1, 9),
@@ -204,10 +217,13 @@ def test_range_abs_and_kernel_file_scale_are_later_steps(tmp_path):
     kw=st.integers(1, 4),
     padding=st.sampled_from(PADDINGS),
     border=st.sampled_from(BORDERS),
+    stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
     seed=st.integers(0, 2**16),
 )
-def test_products_and_window_follow_the_loop(h, w, kh, kw, padding, border, seed):
-    """Any shape, odd or even kernels: the window is the loop's, the value the pipeline's."""
+def test_products_and_window_follow_the_loop(h, w, kh, kw, padding, border, stride, dilation, seed):
+    """Any shape, odd or even kernels, strides and dilations: the window is the
+    strided loop's, the sum the loop's, the value the pipeline's."""
     from convcli.imageio import to_uint8
     from convcli.pipeline import map_range, render
 
@@ -215,15 +231,24 @@ def test_products_and_window_follow_the_loop(h, w, kh, kw, padding, border, seed
     pixels = rng.integers(0, 256, (h, w), dtype=np.uint8)
     kernel = parse_kernel("; ".join(",".join(f"{v:.3f}" for v in row)
                                     for row in rng.normal(size=(kh, kw))))  # fmt: skip
-    options = Options.build(kernel, padding=padding, border=border)
+    options = Options.build(kernel, padding=padding, border=border, stride=stride,
+                            dilation=dilation)  # fmt: skip
     out_h, out_w = options.convolutions[0].output_shape(pixels.shape)
     if min(out_h, out_w) <= 0:
         return
     at = (int(rng.integers(-out_h, out_h)), int(rng.integers(-out_w, out_w)))
     e = explain(pixels, options, at)
     r, c = e.at
-    loop = padded(pixels, kernel.shape, padding, border)
-    assert np.array_equal(e.window, loop[r : r + kh, c : c + kw])
+    span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    pads = tuple(tf_pads(n, sp, padding, s) for n, sp, s in zip((h, w), span, stride, strict=True))
+    assert e.pads == pads
+    source = pad_border(pixels, pads, border)
+    rows = slice(r * stride[0], r * stride[0] + span[0], dilation[0])
+    cols = slice(c * stride[1], c * stride[1] + span[1], dilation[1])
+    assert np.array_equal(e.window, source[rows, cols])
+    loop = strided_reference(pixels, kernel.weights, padding, border, stride, dilation)
+    assert e.output_shape == loop.shape
+    assert e.total == pytest.approx(loop[r, c], abs=1e-9)
     assert np.allclose(e.products, e.window * kernel.weights)
     assert e.total == pytest.approx(float(e.products.sum()), abs=1e-9)
     assert e.value == to_uint8(map_range(render(pixels, options).out, "clip")[0])[r, c]
@@ -313,6 +338,26 @@ def test_shape_arithmetic_evaluates_to_the_engines_sizes():
                         )
                         checked += 1
     assert checked > 200
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("-k", "gaussian:sigma=2", "-p", "full", "--stride", "3,2", "--dilation", "2",
+         "--at", "-1,0"),
+        ("-k", "0.123,-4.567,8.9; 1e-4,-1e4,0.5", "-p", "same", "--stride", "2",
+         "--bias", "-123.456", "--activation", "relu", "--scale", "7", "--offset", "-0.001",
+         "--range", "rescale"),
+        ("-k", "laplacian:neighbours=8", "-p", "same", "-b", "symmetric", "--dilation", "3,1"),
+    ],
+)  # fmt: skip
+def test_text_fits_80_columns_whatever_the_options(gray_png, monkeypatch, args):
+    monkeypatch.setenv("COLUMNS", "200")  # the layout itself must fit, not Rich's wrapping
+    result = invoke("explain", *args, gray_png)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    assert any(line.startswith("   written: ") for line in lines)
 
 
 def test_piped_output_is_plain_and_fits_80_columns(gray_png):

@@ -208,13 +208,17 @@ def _window_lines(e: Explanation, g: Glyphs, *, flip: bool, normalize: bool) -> 
 
 
 def weight_text(value: float) -> str:
-    """A weight as a small fraction where it is one exactly (``1/16``), else a number."""
+    """A weight as a small fraction where that is exact and shorter (``1/16``, ``1/9``),
+    else as a number (``0.5``, ``8.9``)."""
     from fractions import Fraction
 
+    decimal = number(value)
     exact = Fraction(value).limit_denominator(1024)
-    if exact.denominator > 1 and float(exact) == value:
-        return str(exact)
-    return number(value)
+    if exact.denominator == 1 or float(exact) != value:
+        return decimal
+    fraction = str(exact)
+    lossy = float(decimal) != value
+    return fraction if lossy or len(fraction) < len(decimal) else decimal
 
 
 def _too_wide(e: Explanation, g: Glyphs) -> list[Text]:
