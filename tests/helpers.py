@@ -21,7 +21,7 @@ else:
     except SystemExit as exit:
         if exit.code:
             raise
-print(",".join(m for m in watch.split(",") if m in sys.modules), file=sys.stderr)
+print("loaded:" + ",".join(m for m in watch.split(",") if m in sys.modules), file=sys.stderr)
 """
 
 
@@ -48,5 +48,6 @@ def modules_loaded(
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    loaded = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
-    return [m for m in loaded.split(",") if m]
+    # The last "loaded:" line: the command's own stderr (a summary line) comes before it.
+    lines = [line for line in done.stderr.splitlines() if line.startswith("loaded:")]
+    return [m for m in lines[-1].removeprefix("loaded:").split(",") if m]

@@ -17,18 +17,16 @@ their modules are reached with ``importlib.import_module("convcli.batch.plan")``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..cpus import usable_cpus
-from .executors import (
-    Executor,
-    ExecutorFailed,
-    ProcessExecutor,
-    SerialExecutor,
-    WorkerLost,
-    default_workers,
-)
+from .executors import Executor, ExecutorFailed, SerialExecutor, WorkerLost, default_workers
 from .jobs import Result, run_job
 from .plan import DEFAULT_NAME, Job, Plan, PlanError, image_extensions, plan
 from .run import run
+
+if TYPE_CHECKING:
+    from .executors.process import ProcessExecutor
 
 __all__ = [
     "DEFAULT_NAME",
@@ -48,3 +46,12 @@ __all__ = [
     "run_job",
     "usable_cpus",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``ProcessExecutor`` imported on first use (see :mod:`.executors`)."""
+    if name == "ProcessExecutor":
+        from .executors.process import ProcessExecutor
+
+        return ProcessExecutor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,22 +11,32 @@ from ..errors import one_line
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from .plain import PlainStderr
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 debug = False  # set by --debug: show the traceback behind each error
 
-_console: Console | None = None
+_console: Console | PlainStderr | None = None
 
 
-def stderr() -> Console:
+def stderr() -> Console | PlainStderr:
     """Progress, status, warnings and errors; stdout is kept for results (--json).
 
-    Made on first use: Rich costs ~30 ms of start-up that `apply -q` never needs.
-    If stderr's reader goes away, the run goes on silently (Rich's own
-    default would exit 1 and point *stdout* at /dev/null).
+    Made on first use: Rich costs ~30 ms of start-up that `apply -q` never
+    needs, and a stderr that is not a terminal gets the same lines without
+    Rich (:mod:`.plain`). If stderr's reader goes away, the run goes on
+    silently (Rich's own default would exit 1 and point *stdout* at /dev/null).
     """
     global _console
     if _console is None:
+        import sys
+
+        from . import plain
+
+        if plain.wanted(sys.stderr):
+            _console = plain.PlainStderr()
+            return _console
         from rich.console import Console
 
         class _Stderr(Console):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import time
 import traceback
@@ -11,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import OutputExists, one_line
 from . import common
+from .plain import escape
 from .streams import StdoutClosed, write_stdout
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress
 
 
@@ -44,7 +45,7 @@ class BatchReport:
 
     def __enter__(self) -> BatchReport:
         if self.as_json:
-            head = json.dumps({"options": self.settings})[:-1]
+            head = _dumps({"options": self.settings})[:-1]
             self._write(head + ', "files": [')
         if not self.quiet and self.total > 1 and common.stderr().is_terminal:
             self.progress = _progress_bar()
@@ -89,7 +90,7 @@ class BatchReport:
         if self.progress is not None:
             self.progress.advance(self.task)
         if self.as_json:
-            self._write(("\n  " if self._first_file else ",\n  ") + json.dumps(json_entry(result)))
+            self._write(("\n  " if self._first_file else ",\n  ") + _dumps(json_entry(result)))
             self._first_file = False
 
     def _say_existing(self) -> None:
@@ -131,7 +132,7 @@ class BatchReport:
             "seconds": round(seconds, 3),
             "images_per_second": round(self.counts["ok"] / seconds if seconds > 0 else 0.0, 2),
         }
-        self._write("\n], " + json.dumps({"summary": summary})[1:] + "\n")
+        self._write("\n], " + _dumps({"summary": summary})[1:] + "\n")
 
     def finish(self, options: Any) -> None:
         seconds = time.perf_counter() - self.start
@@ -225,7 +226,7 @@ def _progress_bar() -> Progress:
         TextColumn("eta"),
         TimeRemainingColumn(),
         TextColumn("{task.fields[current]}", style="dim"),
-        console=common.stderr(),
+        console=_rich_stderr(),
         transient=True,
         # Rich's default would also capture stdout and draw it above the bar:
         # --json would then go to the terminal, not to the file or pipe.
@@ -323,8 +324,22 @@ def _values(result: Any) -> str:
     return f"  [dim]values {low:.4g}..{high:.4g}{clipped}[/]"
 
 
+def _dumps(value: Any) -> str:
+    """``json.dumps``, imported only when --json asks for it."""
+    import json
+
+    return json.dumps(value)
+
+
 def _escape(text: str) -> str:
     """A path or message shown inside Rich markup, never read as markup."""
-    from rich.markup import escape
-
     return escape(text)
+
+
+def _rich_stderr() -> Console:
+    """The stderr console a progress bar draws on (only ever made for a terminal)."""
+    from rich.console import Console
+
+    console = common.stderr()
+    assert isinstance(console, Console)
+    return console

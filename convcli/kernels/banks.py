@@ -16,7 +16,6 @@ Nothing is ever unpickled: ``.npy``/``.npz`` are read with
 from __future__ import annotations
 
 import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,6 +205,8 @@ def _read_npy(path: str) -> np.ndarray:
 
 
 def _read_npz(path: str, member: str) -> np.ndarray:
+    import zipfile  # here, not at start-up: ~10 ms with shutil, bz2 and lzma
+
     try:
         with np.load(path, allow_pickle=False) as archive:
             names = list(archive.files)

@@ -10,7 +10,6 @@ gives float32 weights; every other source float64.
 from __future__ import annotations
 
 import codecs
-import json
 import os
 import re
 import stat
@@ -166,6 +165,8 @@ def _from_json(text: str, shown: str, path: Path) -> Kernel:
             if keys.count(key) > 1:
                 raise KernelError(f"key {key!r} appears twice", shown)
         return dict(pairs)
+
+    import json  # only for .json kernels: not at start-up
 
     try:
         doc = json.loads(text, parse_constant=refuse_constant, object_pairs_hook=unique_keys)

@@ -13,7 +13,6 @@ known ones.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from pathlib import Path
@@ -57,6 +56,8 @@ def parse_kernel(spec: str) -> Kernel:
     if path.suffix.lower() in KERNEL_FILE_SUFFIXES:
         raise KernelError("no such kernel file", spec)
     if match and not _INLINE_CHARS.fullmatch(spec):
+        import difflib  # only for a typo
+
         close = difflib.get_close_matches(match.group(1).lower(), FAMILIES, n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}? " if close else ""
         raise KernelError(
@@ -105,6 +106,8 @@ def parse_matrix(text: str, *, name: str = "inline") -> Kernel:
 
 def _unknown(spec: str) -> str:
     wanted = spec.strip().lower()
+    import difflib  # only for a typo
+
     close = difflib.get_close_matches(wanted, KERNELS, n=3, cutoff=0.5) or [
         f"{n}:..." for n in difflib.get_close_matches(wanted, FAMILIES, n=2, cutoff=0.5)
     ]

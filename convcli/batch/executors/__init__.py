@@ -7,10 +7,14 @@ protocol in :mod:`.base` and are handed to ``run(executor=...)``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ...cpus import usable_cpus
 from .base import Executor, ExecutorFailed, WorkerLost
-from .process import ProcessExecutor
 from .serial import SerialExecutor
+
+if TYPE_CHECKING:
+    from .process import ProcessExecutor
 
 __all__ = [
     "Executor",
@@ -31,4 +35,18 @@ def default_workers(jobs: int) -> int:
 
 def local(workers: int) -> Executor:
     """The executor for ``workers`` processes on this machine (1: this process)."""
-    return ProcessExecutor(workers) if workers > 1 else SerialExecutor()
+    if workers == 1:
+        return SerialExecutor()
+    from .process import ProcessExecutor
+
+    return ProcessExecutor(workers)
+
+
+def __getattr__(name: str) -> Any:
+    """``ProcessExecutor`` on first use: the pool module, multiprocessing and
+    concurrent.futures cost ~15 ms of start-up that a one-image run never needs."""
+    if name == "ProcessExecutor":
+        from .process import ProcessExecutor
+
+        return ProcessExecutor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,161 @@
+"""Start-up: what one image does not need is not imported, and plain stderr says the same.
+
+Speed itself is measured in benchmarks/bench_cli.py, never asserted here; these
+tests guard the import set that the start-up figures depend on, and check that
+the Rich-free stderr (cli/plain.py) prints exactly what Rich printed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.errors import MarkupError
+from rich.markup import escape as rich_escape
+
+from convcli.cli import plain
+
+from .helpers import modules_loaded
+
+# Nothing a single image needs: the process pool and what it pulls in, Rich (stderr
+# is not a terminal here), the kernel-file parsers' JSON/zip/fractions modules.
+NOT_FOR_ONE_IMAGE = [
+    "concurrent.futures.process",
+    "multiprocessing",
+    "convcli.batch.executors.process",
+    "rich",
+    "rich.console",
+    "rich.progress",
+    "json",
+    "zipfile",
+]  # (not difflib: click imports it to parse any short option, "-k" included)
+
+
+@pytest.mark.parametrize("quiet", [[], ["-q"]])
+def test_one_image_imports_no_pool_no_rich_no_kernel_parsers(tmp_path, rgb_jpeg, quiet):
+    args = ["apply", *quiet, "-k", "sharpen", rgb_jpeg, tmp_path / "o.png"]
+    assert modules_loaded(NOT_FOR_ONE_IMAGE, run=args) == []
+    assert (tmp_path / "o.png").stat().st_size > 0  # it did the work
+
+
+def test_a_batch_with_workers_still_gets_its_pool(tmp_path, rgb_jpeg):
+    sources = []
+    for i in range(8):
+        source = tmp_path / f"in{i}.jpg"
+        source.write_bytes(rgb_jpeg.read_bytes())
+        sources.append(source)
+    out = tmp_path / "out"
+    out.mkdir()
+    args = ["apply", "-q", "-j", "2", "-k", "sharpen", *sources, f"{out}/"]
+    assert modules_loaded(["concurrent.futures.process"], run=args) == [
+        "concurrent.futures.process"
+    ]
+    assert len(list(out.glob("*.png"))) == 8
+
+
+def test_the_lazy_names_still_import():
+    from convcli.batch import ProcessExecutor
+    from convcli.batch.executors import ProcessExecutor as Same
+    from convcli.batch.executors import local
+
+    assert ProcessExecutor is Same
+    assert isinstance(local(2), ProcessExecutor)
+    with pytest.raises(ImportError):
+        from convcli.batch import NoSuchThing  # noqa: F401
+
+
+def _stderr_of(args, env):
+    done = subprocess.run(
+        [sys.executable, "-m", "convcli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    return done.returncode, done.stderr
+
+
+def test_plain_stderr_prints_what_rich_prints(tmp_path, rgb_jpeg):
+    """The one-line summary, an error and a batch summary: plain vs Rich (TTY_COMPATIBLE=0
+    makes convcli use Rich, which then prints to a non-terminal without colour)."""
+    base = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    base.update(COLUMNS="100", NO_COLOR="1")
+    seen = {}
+    for mode, env in (("p", base), ("r", {**base, "TTY_COMPATIBLE": "0"})):
+        folder = tmp_path / mode  # the same length for both, so lines compare whole
+        folder.mkdir()
+        odd = folder / "odd [dim] name\\[x].jpg"
+        odd.write_bytes(rgb_jpeg.read_bytes())
+        runs = [
+            ["apply", "-k", "sharpen", odd, folder / "a[bold].png"],
+            ["apply", "-k", "sharpen", odd, folder / "a[bold].png"],  # exists: an error
+            ["apply", "-k", "sharpen", "-f", odd, rgb_jpeg, folder / "none.jpg", f"{folder}/"],
+        ]
+        outputs = []
+        for args in runs:
+            code, text = _stderr_of(args, env)
+            # Timings differ from run to run; everything else must not.
+            text = re.sub(r"\d+ ms|\d+\.\d+ s|[\d.]+ images/s", "T", text)
+            outputs.append((code, text.replace(str(folder), "DIR")))
+        seen[mode] = outputs
+    assert seen["p"] == seen["r"]
+    assert [code for code, _ in seen["p"]] == [0, 1, 1]
+    assert all(text.strip() for _, text in seen["p"])
+
+
+def rich_plain(markup: str) -> str:
+    console = Console(file=None, force_terminal=False, color_system=None, highlight=False)
+    with console.capture() as captured:
+        console.print(markup, soft_wrap=True, end="")
+    return captured.get()
+
+
+markup_text = st.text(alphabet="ab \\[]/=#@dimbold:", max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(markup_text)
+def test_escape_is_riches_escape(text):
+    assert plain.escape(text) == rich_escape(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(markup_text, st.sampled_from(["[dim]", "[/]", "[green]", "[bold red]"]))))
+def test_render_is_what_rich_prints(parts):
+    markup = "".join(parts)
+    try:
+        expected = rich_plain(markup)
+    except MarkupError:  # unbalanced closing tags: Rich refuses, we never write them
+        return
+    assert plain.render(markup) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(markup_text)
+def test_escaped_text_renders_as_itself(text):
+    assert plain.render(f"[dim]{plain.escape(text)}[/]") == rich_plain(
+        f"[dim]{rich_escape(text)}[/]"
+    )
+
+
+def test_plain_stderr_is_used_only_off_a_terminal(monkeypatch):
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+    class Pipe:
+        def isatty(self) -> bool:
+            return False
+
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    monkeypatch.delenv("TTY_INTERACTIVE", raising=False)
+    assert plain.wanted(Pipe()) and not plain.wanted(Tty())
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert not plain.wanted(Pipe())  # Rich would colour it: Rich it is
