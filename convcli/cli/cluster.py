@@ -13,7 +13,6 @@ the same), the outstanding tasks are cancelled and the cluster stays up.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -59,6 +58,8 @@ class Scheduler:
 
 def read_scheduler_file(path: Path) -> str:
     """The address in a file written by ``dask scheduler --scheduler-file``."""
+    import json  # only with --scheduler-file: not at every start-up
+
     try:
         address = json.loads(path.read_text(encoding="utf-8"))["address"]
     except OSError as exc:
