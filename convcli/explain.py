@@ -308,7 +308,8 @@ def _step_values(
     threads = options.threads
     bare = dataclasses.replace(conv, kernel=dataclasses.replace(conv.kernel, scale=1.0, offset=0.0))
     result = bare.apply(plane, threads=threads)
-    sums = result.copy()  # later steps may work in place (bias, relu)
+    # later steps may work in place (bias, relu): keep the sums apart from them
+    sums = result.copy() if len(options.steps) > 1 and conv.linear else result
     values: list[StepValue] = []
     if not conv.linear:
         scale, offset = conv.kernel.scale, conv.kernel.offset

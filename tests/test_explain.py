@@ -190,17 +190,17 @@ def test_range_abs_and_kernel_file_scale_are_later_steps(tmp_path):
     kernel = tmp_path / "k.json"
     kernel.write_text(json.dumps({"kernel": [[1, 2, 1], [0, 0, 0], [-1, -2, -1]],
                                   "scale": 4, "offset": 3}))  # fmt: skip
-    options = ("-k", kernel, "--range", "abs", "--offset", "-7", "--flip")
+    options = ("-k", kernel, "--range", "abs", "--offset", "-7", "--flip", "--bias", "2")
     written = applied(tmp_path, image, *options)
     for at in positions(written.shape, rng):
         doc = explained(image, *options, at=at)
         assert doc["value"] == written[at]
         names = [s["name"] for s in doc["steps"]]
-        assert names == ["kernel scale", "kernel offset", "offset", "range abs"]
+        assert names == ["kernel scale", "kernel offset", "bias", "offset", "range abs"]
         values = [s["value"] for s in doc["steps"]]
         assert values[0] == pytest.approx(doc["sum"] / 4)
-        assert values[1:3] == pytest.approx([values[0] + 3, values[0] - 4])
-        assert doc["raw"] == abs(values[2])
+        assert values[1:4] == pytest.approx([values[0] + 3, values[0] + 5, values[0] - 2])
+        assert doc["raw"] == abs(values[3])
         before = doc["sum"]
         for step in doc["steps"]:  # each formula, evaluated on the value before it
             formula = step["formula"].replace("|x|", "abs(x)")
