@@ -176,6 +176,11 @@ class Filters:
         return self.geometry.output_shape(shape)  # side-by-side kernels agree (checked above)
 
     def apply(self, image: np.ndarray, *, threads: int | None = None) -> np.ndarray:
+        """``(H', W', maps)``, or ``(H', W')`` for a bank of one map (one map is 2-D)."""
+        result = self._maps(image, threads)
+        return result[..., 0] if result.shape[2] == 1 else result
+
+    def _maps(self, image: np.ndarray, threads: int | None) -> np.ndarray:
         padding, border, stride, dilation = self.padding, self.border, self.stride, self.dilation
         if self.bank is not None:
             weights = self.bank.hwio(self.layout)
@@ -243,6 +248,8 @@ class Combine:
         return shape[0], shape[1]
 
     def apply(self, image: np.ndarray, *, threads: int | None = None) -> np.ndarray:
+        if image.ndim == 2:  # one map (a bank with a single filter)
+            image = image[..., None]
         if self.mode == "magnitude":
             return np.sqrt(np.einsum("...m,...m->...", image, image))
         if self.mode == "max":

@@ -265,3 +265,26 @@ def test_readme_section_stays_true():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     np.testing.assert_array_equal(np.load(root / "docs" / "first-layer.npy"), module.first_layer())
+
+
+def test_a_bank_of_one_filter_writes_one_image_as_apply_and_gallery(tmp_path, photo, bank):
+    """One map is 2-D, as one kernel's result: a (3, 3, 3, 1) bank writes a gray PNG
+    (and a tile), not an 'unexpected error' about an (H, W, 1) array."""
+    weights = bank[0][..., :1]
+    np.save(tmp_path / "one.npy", weights)
+    result = run("apply", "-k", tmp_path / "one.npy", photo, tmp_path / "one.png")
+    assert result.exit_code == 0, result.output
+    assert "(1 map)" in result.output
+    expected = oracle.conv2d_reference(load_image(photo, color=True), weights)[..., 0]
+    with Image.open(tmp_path / "one.png") as written:
+        got = np.asarray(written)
+    assert got.shape == expected.shape == (19, 24)
+    # float32 work (the bank's dtype): a pixel may round the other way, by 1
+    assert np.abs(got.astype(int) - to_uint8(expected).astype(int)).max() <= 1
+    npy = run("apply", "-k", tmp_path / "one.npy", "--combine", "max", photo, tmp_path / "o.npy")
+    assert npy.exit_code == 0, npy.output
+    assert np.load(tmp_path / "o.npy").shape == (19, 24)
+    sheet = run("gallery", "-k", tmp_path / "one.npy", photo, tmp_path / "sheet.png")
+    assert sheet.exit_code == 0, sheet.output
+    assert "and 1 tile" in sheet.output
+

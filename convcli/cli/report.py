@@ -302,7 +302,7 @@ def _describe(options: Any) -> str:
                 if step.bank is not None
                 else " and ".join(k.name for k in step.kernels)
             )
-            parts.append(f"{named} ({step.maps} maps)")
+            parts.append(f"{named} ({step.maps} map{'' if step.maps == 1 else 's'})")
         else:
             doc = step.describe()
             parts.append(str(doc.get("mode") or doc.get("kind") or doc["step"]))
