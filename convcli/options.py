@@ -103,6 +103,11 @@ class Options:
         banks = [i for i, k in enumerate(chain) if isinstance(k, Bank)]
         steps: list[Step] = []
         if combine is not None:
+            if not banks and len(chain) == 1:
+                raise ValueError(
+                    f"--combine {combine} needs several -k kernels (or a filter bank): "
+                    "one kernel makes one map"
+                )
             if banks and len(chain) > 1:
                 raise ValueError("--combine applies one filter bank, or several 2-D kernels")
             if banks:

@@ -288,3 +288,11 @@ def test_a_bank_of_one_filter_writes_one_image_as_apply_and_gallery(tmp_path, ph
     assert sheet.exit_code == 0, sheet.output
     assert "and 1 tile" in sheet.output
 
+
+@pytest.mark.parametrize("mode", ["magnitude", "maps"])
+def test_combine_with_one_kernel_is_a_usage_error(tmp_path, photo, mode):
+    result = run("apply", "-k", "blur", "--combine", mode, photo, tmp_path / "o.png")
+    assert result.exit_code == 2, result.output
+    assert "needs several -k kernels" in result.output
+    assert not (tmp_path / "o.png").exists()
+
