@@ -138,11 +138,11 @@ class Filters:
             raise ValueError("Filters take a bank or kernels, not both or neither")
         if self.bank is not None:
             self.bank.hwio(self.layout)  # KernelError now, not in a worker
-        shapes = {
-            Geometry(k.shape, self.padding, self.stride, self.dilation).output_shape((4096, 4096))
-            for k in self.kernels
-        }
-        if len(shapes) > 1:
+        # 'same' gives ceil(n / s) pixels whatever the kernel; valid and full
+        # depend on the window's span, so side-by-side maps agree on every
+        # image size only when the spans do (one probe size would not tell).
+        spans = {Geometry(k.shape, dilation=self.dilation).span for k in self.kernels}
+        if self.padding != "same" and len(spans) > 1:
             raise ValueError(
                 "kernels side by side must give results of one size: use kernels of one "
                 "size, or padding 'same'"

@@ -296,3 +296,18 @@ def test_combine_with_one_kernel_is_a_usage_error(tmp_path, photo, mode):
     assert "needs several -k kernels" in result.output
     assert not (tmp_path / "o.png").exists()
 
+
+def test_side_by_side_kernels_of_two_spans_are_refused_whatever_the_stride(tmp_path):
+    """3x3 and 4x4 at stride 2 agree on even sizes only: refused up front, not an
+    'unexpected error' on the first odd-sized image; with 'same' they always agree."""
+    np.savetxt(tmp_path / "k4.txt", np.ones((4, 4)))
+    image = tmp_path / "odd.png"
+    Image.fromarray(np.full((41, 41), 9, np.uint8)).save(image)
+    args = ["apply", "-k", "blur", "-k", tmp_path / "k4.txt", "--combine", "sum", "--stride", "2"]
+    result = run(*args, image, tmp_path / "o.png")
+    assert result.exit_code == 2, result.output
+    assert "one size" in result.output
+    same = run(*args, "-p", "same", image, tmp_path / "o.png")
+    assert same.exit_code == 0, same.output
+    with Image.open(tmp_path / "o.png") as written:
+        assert written.size == (21, 21)
