@@ -43,6 +43,7 @@ class WriteOptions:
     output_range: str = "clip"  # clip | abs | rescale: how values become 0..255
     depth: int = 8  # bits per sample of PNG/TIFF outputs (16: grayscale only)
     png_compression: int | None = None  # zlib level 0-9; None: zlib's fast RLE strategy
+    quality: int = 90  # JPEG quality 1-100 (Pillow's encoder)
     overwrite: bool = False
     compare: bool = False  # also write <stem>.compare.png, input beside result
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .engine import ClipStats, convolve_uint8, sample_centres
 from .errors import ImageShapeError
 from .imageio.formats import output_format
-from .imageio.targets import check_target, compare_path
+from .imageio.targets import check_destination, check_target, compare_path
 from .options import DEPTHS, RANGES, Options
 from .steps import Convolve, Filters, Pool, Step
 
@@ -48,6 +49,7 @@ class Outcome:
     raw_max: float | None = None
     clipped: float = 0.0  # share of output pixels (0..1) that clipping changed
     geometry: dict[str, object] | None = None  # pads, stride, dilation, maps (--json)
+    encoded: bytes | None = None  # the whole output file, when asked for bytes (stdout)
 
 
 def geometry_of(options: Options, shape: tuple[int, ...]) -> dict[str, object]:
@@ -65,23 +67,38 @@ def geometry_of(options: Options, shape: tuple[int, ...]) -> dict[str, object]:
 
 
 def process(
-    source: Path, target: Path, options: Options, targets: tuple[Path, ...] = ()
+    source: Path,
+    target: Path,
+    options: Options,
+    targets: tuple[Path, ...] = (),
+    *,
+    data: bytes | None = None,
+    encode_as: str | None = None,
 ) -> Outcome:
     """Read ``source``, apply the steps, write ``target``.
 
     Several output maps go to one ``.npy`` ``target`` as ``(H, W, maps)``, or
     to image files, one per map: ``targets`` (``targets[m]`` for map ``m``).
+    ``data``: the input's bytes, already read (stdin); ``source`` names it.
+    ``encode_as`` (a format, e.g. ``"PNG"``): nothing is written; the whole
+    encoded file is returned in :attr:`Outcome.encoded` (for stdout, which
+    must never get a partial image).
     """
     from .imageio import load_image, save_image  # Pillow only when there is work
+    from .imageio.write import encode
 
     write = options.write
-    for path in targets or (target,):
-        check_target(source, path, overwrite=write.overwrite)
-    if write.compare:
-        check_target(source, compare_path(target), overwrite=write.overwrite)
-    fmt = output_format(target, depth=write.depth, color=options.read.color)
+    if encode_as is None:
+        paths = (*(targets or (target,)), *((compare_path(target),) if write.compare else ()))
+        for path in paths:
+            if data is None:
+                check_target(source, path, overwrite=write.overwrite)
+            else:  # no input file that an output could be
+                check_destination(path, overwrite=write.overwrite)
+    fmt = output_format(target, depth=write.depth, color=options.read.color, fmt=encode_as)
     notes: list[str] = []
     read = options.read
+    carried: dict[str, Any] = {}  # the input's ICC profile and DPI, for colour outputs
     image = load_image(
         source,
         read.size,
@@ -90,6 +107,8 @@ def process(
         notes=notes,
         color=read.color if options.channels is None else options.channels == 3,
         wide=write.depth == 16,
+        meta=carried if read.color else None,
+        data=data,
     )
     try:
         pixels, alpha = _split_alpha(image)
@@ -99,17 +118,21 @@ def process(
         out, shape = rendered.out, rendered.shape
         if alpha is not None:
             out = np.dstack([out, carry_alpha(alpha, options)])
-        if options.maps > 1 and fmt != "NPY":
+        settings: dict[str, Any] = {
+            "depth": write.depth,
+            "compression": write.png_compression,
+            "quality": write.quality,
+            "icc_profile": carried.get("icc_profile"),
+            "dpi": carried.get("dpi"),
+        }
+        encoded = None
+        if encode_as is not None:
+            encoded = encode(out, fmt, **settings)
+        elif options.maps > 1 and fmt != "NPY":
             assert rendered.raw is not None  # several maps never take the fused path
             _write_maps(rendered.raw, targets, options)
         else:
-            save_image(
-                out,
-                target,
-                overwrite=write.overwrite,
-                depth=write.depth,
-                compression=write.png_compression,
-            )
+            save_image(out, target, overwrite=write.overwrite, **settings)
             if write.compare:
                 write_compare(pixels, out, target, options)
     except MemoryError:
@@ -122,6 +145,7 @@ def process(
         raw_max=rendered.raw_max,
         clipped=rendered.clipped,
         geometry=geometry_of(options, pixels.shape),
+        encoded=encoded,
     )
 
 
@@ -168,7 +192,7 @@ def _write_maps(raw: np.ndarray, targets: tuple[Path, ...], options: Options) ->
         out, _ = map_range(raw[:, :, index], write.output_range)
         save_image(
             out, path, overwrite=write.overwrite, depth=write.depth,
-            compression=write.png_compression,
+            compression=write.png_compression, quality=write.quality,
         )  # fmt: skip
 
 

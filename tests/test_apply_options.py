@@ -356,7 +356,8 @@ def test_tiff_and_webp_outputs(tmp_path, small, suffix, mode):
 @pytest.mark.parametrize(
     ("name", "args", "message"),
     [
-        ("o.jpg", [], "unknown output format '.jpg'; use .png, .npy, .tif or .webp"),
+        ("o.gif", [], "unknown output format '.gif'; use .png, .jpg, .tif, .webp or .npy"),
+        ("o.jpg", ["--depth", "16"], "JPEG has no 16-bit format"),
         ("o.webp", ["--depth", "16"], "WebP has no 16-bit format"),
         ("o.png", ["--depth", "16", "--color"], "16-bit output is grayscale only"),
     ],

@@ -34,7 +34,7 @@ def test_every_extension_has_one_encoder(name, fmt):
 @pytest.mark.parametrize(
     ("name", "depth", "color", "reason"),
     [
-        ("o.jpg", 8, False, "unknown output format '.jpg'; use .png, .npy, .tif or .webp"),
+        ("o.gif", 8, False, "unknown output format '.gif'; use .png, .jpg, .tif, .webp or .npy"),
         ("o.webp", 16, False, "WebP has no 16-bit format; use .png or .tif"),
         ("o.png", 16, True, "16-bit output is grayscale only"),
         ("o.tif", 16, True, "16-bit output is grayscale only"),

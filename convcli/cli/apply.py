@@ -11,7 +11,7 @@ from ..errors import ConvcliError, KernelError
 from ..kernels import Kernel, prepare
 from ..kernels.banks import Bank
 from ..limits import MAX_PIXELS, MAX_PIXELS_CEILING
-from . import common, signals
+from . import common, signals, stdio
 from .cluster import Scheduler, cluster_options, open_executor, scheduler_from
 from .common import EXIT_FAILED
 from .layer import layer_options, layer_settings
@@ -129,6 +129,21 @@ from .streams import EXIT_STDOUT_CLOSED, StdoutClosed, discard_stdout
     help="zlib level for the PNGs: 0 fastest and largest, 9 smallest and slowest. "
     "Default: zlib's run-length strategy, about as small as level 6 and faster.",
 )
+@click.option(
+    "--quality",
+    type=click.IntRange(1, 100),
+    default=90,
+    show_default=True,
+    metavar="1-100",
+    help="JPEG quality of .jpg/.jpeg outputs (lossy: prefer PNG for edges and exact values).",
+)
+@click.option(
+    "--format",
+    "out_format",
+    type=click.Choice(["png", "tif", "webp", "npy", "jpg"], case_sensitive=False),
+    default=None,
+    help="The format written to stdout when OUTPUT is '-' (default png).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option(
     "--compare",
@@ -170,6 +185,8 @@ def apply(
     fail_fast: bool,
     as_json: bool,
     png_compression: int | None,
+    quality: int,
+    out_format: str | None,
     quiet: bool,
     compare: bool,
     inputs: tuple[Path, ...],
@@ -177,8 +194,10 @@ def apply(
 ) -> None:
     """Filter INPUTS with kernels and write images to OUTPUT.
 
-    OUTPUT's extension picks the format: .png (default), .tif, .webp
-    (lossless) or .npy (the raw floating-point result, before any clipping).
+    OUTPUT's extension picks the format: .png (default), .jpg (--quality),
+    .tif, .webp (lossless) or .npy (the raw floating-point result, before any
+    clipping). '-' as the only INPUT reads stdin; '-' as OUTPUT writes stdout
+    (--format, default png), only once the image is complete.
 
     A filter bank or --combine maps makes several maps per input: a .npy
     OUTPUT holds them all (H, W, maps); image formats get one file per map in
@@ -199,6 +218,7 @@ def apply(
     \b
     Examples:
       convcli apply -k sharpen --padding same in.jpg out.png
+      cat in.jpg | convcli apply -k sharpen - - > sharp.png
       convcli apply -k outline --size 224 cat.jpg edges.png
       convcli apply -k blur a.jpg b.png results/
       convcli apply -k sharpen --compare in.jpg out.png   # + out.compare.png
@@ -217,6 +237,10 @@ def apply(
 
     if overwrite and skip_existing:
         raise click.UsageError("--overwrite and --skip-existing cannot be used together")
+    piped = stdio.check_usage(
+        inputs, output, out_format=out_format, as_json=as_json, compare=compare,
+        recursive=recursive, name=name,
+    )  # fmt: skip
     ctx = click.get_current_context()
     jobs_given = ctx.get_parameter_source("jobs") is not click.core.ParameterSource.DEFAULT
     scheduler = scheduler_from(ctx, scheduler, scheduler_file, jobs_given=jobs_given)
@@ -254,9 +278,13 @@ def apply(
             output_range=value_range.lower(),
             depth=int(depth),
             png_compression=png_compression,
+            quality=quality,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    if piped:
+        stdio.run(inputs[0], output, options, out_format=out_format or "png", quiet=quiet)
+        return
     if compare and options.maps > 1:
         raise click.UsageError(
             f"--compare shows one result beside its input; these options make {options.maps} "

@@ -83,7 +83,7 @@ _KERNEL_FILES = frozenset(KERNEL_FILE_SUFFIXES) | frozenset(BANK_SUFFIXES)
 
 
 class FilePath(click.Path):
-    """``click.Path`` that refuses an empty argument.
+    """``click.Path`` that refuses an empty argument and keeps ``-`` as ``"-"``.
 
     ``''`` is what an unset shell variable gives (``convcli apply -k blur
     "$IN" out.png``); ``pathlib`` would read it as ``.``, the current folder,
@@ -91,6 +91,8 @@ class FilePath(click.Path):
     """
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "-":  # stdin or stdout, kept apart from a file called '-' (./-)
+            return "-"
         if isinstance(value, str) and value == "":
             self.fail(
                 "is empty (an unset shell variable?); write '.' for the current folder",

@@ -10,6 +10,7 @@ for, before the tutorial's ``resize``.
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import os
 import re
@@ -17,7 +18,7 @@ import stat
 import warnings as pywarnings
 import zlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -57,6 +58,8 @@ def load_image(
     notes: list[str] | None = None,
     color: bool = False,
     wide: bool = False,
+    meta: dict[str, Any] | None = None,
+    data: bytes | None = None,
 ) -> np.ndarray:
     """Read an image file as a 2-D ``uint8`` grayscale array, or raise ``ImageReadError``.
 
@@ -85,6 +88,13 @@ def load_image(
     :func:`.modes.convert`). With ``wide``: 16-bit (and ``I``) images keep their
     precision as ``float64`` values ``v / 257`` (still on the 0..255 scale)
     instead of being rounded to 8 bits.
+
+    ``meta``, when a dict is given, receives what a colour-managed output
+    carries over: ``icc_profile`` (bytes) and ``dpi`` (x, y), where the file
+    has them.
+
+    ``data``: the image's bytes, already read (stdin, ``-``); ``path`` then
+    only names it in messages. The same limits apply, the size included.
     """
     path = Path(path)
     found: list[str] = [] if notes is None else notes
@@ -94,11 +104,19 @@ def load_image(
             f"limit of {max_pixels:,} (--max-pixels)",
             path,
         )
-    info = _check_file(path, max_bytes)
-    fd = _open_regular(path, info)
+    if data is not None:
+        if not data:
+            raise ImageReadError("empty input (0 bytes)", path)
+        if len(data) > max_bytes:
+            raise ImageReadError(f"larger than {max_bytes:,} bytes", path)
+        handle_source: Any = io.BytesIO(data)
+    else:
+        handle_source = os.fdopen(_open_regular(path, _check_file(path, max_bytes)), "rb")
     try:
-        with os.fdopen(fd, "rb") as handle:
-            gray = _decode(handle, path, max_pixels, background, found, color=color, wide=wide)
+        with handle_source as handle:
+            gray = _decode(
+                handle, path, max_pixels, background, found, color=color, wide=wide, meta=meta
+            )
     except ImageReadError:
         raise
     except OSError as exc:  # closing failed: the read is not trustworthy
@@ -205,6 +223,7 @@ def _decode(
     *,
     color: bool = False,
     wide: bool = False,
+    meta: dict[str, Any] | None = None,
 ) -> Image.Image:
     """Pillow's part, with every warning caught as data and every failure ours."""
     with pywarnings.catch_warnings(record=True) as caught:
@@ -218,6 +237,8 @@ def _decode(
                     notes.append("has several frames; only the first is used")
                     image.seek(0)
                 image.load()
+                if meta is not None:
+                    _carried(image, meta)
                 image = _orient(image, notes)
                 gray = convert(image, background, path, notes, color=color, wide=wide)
         except ImageReadError:
@@ -326,6 +347,21 @@ def _corrupt(exc: BaseException) -> str:
     if "truncated" in detail.lower():
         return f"truncated image data ({detail})"
     return f"corrupt image data ({detail})"
+
+
+def _carried(image: Image.Image, meta: dict[str, Any]) -> None:
+    """The ICC profile and resolution, when present and well-formed."""
+    profile = image.info.get("icc_profile")
+    if isinstance(profile, bytes) and profile:
+        meta["icc_profile"] = profile
+    dpi = image.info.get("dpi")
+    if isinstance(dpi, tuple) and len(dpi) == 2:
+        try:
+            x, y = float(dpi[0]), float(dpi[1])
+        except (TypeError, ValueError):
+            return
+        if 0 < x < 1e5 and 0 < y < 1e5:
+            meta["dpi"] = (x, y)
 
 
 def _orient(image: Image.Image, notes: list[str]) -> Image.Image:

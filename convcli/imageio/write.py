@@ -8,7 +8,9 @@ whether it may be written at all :mod:`.targets`'.
 
 from __future__ import annotations
 
+import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -19,9 +21,16 @@ from .atomic import write_atomically
 from .formats import OUTPUT_FORMATS, output_format
 from .targets import check_destination
 
-__all__ = ["png_settings", "save_image", "save_sheet", "to_uint8"]
+__all__ = ["DEFAULT_QUALITY", "encode", "encoder", "png_settings", "save_image", "save_sheet",
+           "to_uint8"]  # fmt: skip
 
-_SAVE_PARAMS: dict[str, dict[str, Any]] = {"WEBP": {"lossless": True, "exact": True}}
+# Lossless everywhere but JPEG; TIFF deflate-compressed (as zlib in PNG), not raw.
+_SAVE_PARAMS: dict[str, dict[str, Any]] = {
+    "WEBP": {"lossless": True, "exact": True},
+    "TIFF": {"compression": "tiff_adobe_deflate"},
+}
+_KEEPS_DPI = ("PNG", "TIFF", "JPEG")  # WebP stores no resolution
+DEFAULT_QUALITY = 90  # JPEG, as ImageMagick's default for most inputs
 
 
 def to_uint8(values: np.ndarray) -> np.ndarray:
@@ -53,6 +62,9 @@ def save_image(
     overwrite: bool = False,
     depth: int = 8,
     compression: int | None = None,
+    quality: int = DEFAULT_QUALITY,
+    icc_profile: bytes | None = None,
+    dpi: tuple[float, float] | None = None,
 ) -> Path:
     """Write ``array`` atomically, in the format the extension names.
 
@@ -62,7 +74,11 @@ def save_image(
     multiplied by 257 and rounded to 16 bits (grayscale PNG/TIFF only). A
     2-D array is written gray, ``(H, W, 3)`` RGB, ``(H, W, 4)`` RGBA.
     ``.npy``: the array itself, unrounded (``allow_pickle=False``); it also
-    holds feature maps, ``(H, W, maps)`` for any number of maps.
+    holds feature maps, ``(H, W, maps)`` for any number of maps. ``.jpg``/
+    ``.jpeg``: JPEG at ``quality`` (1-100, Pillow's encoder; lossy), gray or
+    RGB, RGBA flattened over white (JPEG has no transparency). TIFF is
+    deflate-compressed (lossless). ``icc_profile`` goes into PNG, TIFF, WebP
+    and JPEG, ``dpi`` into PNG, TIFF and JPEG.
 
     An unknown extension, a depth the format cannot hold, a missing folder
     or an existing target without ``overwrite`` is an :class:`OutputError`;
@@ -87,27 +103,63 @@ def save_image(
             f"got shape {array.shape}"
         )
     fmt = output_format(target, depth=depth, color=array.ndim == 3)
-    if compression is not None and compression not in range(10):
-        raise ValueError(f"compression must be an integer 0..9 or None, got {compression!r}")
+    write = encoder(
+        array, fmt, depth=depth, compression=compression, quality=quality,
+        icc_profile=icc_profile, dpi=dpi,
+    )  # fmt: skip
     check_destination(target, overwrite=overwrite)
-    if fmt == "NPY":
-
-        def write(handle: BinaryIO) -> None:
-            np.save(handle, array, allow_pickle=False)
-
-    else:
-        if depth == 16:
-            samples = np.clip(np.rint(array * 257.0), 0, 65535).astype(np.uint16)
-        else:
-            samples = array if array.dtype == np.uint8 else to_uint8(array)
-        image = Image.fromarray(samples)
-        params = png_settings(compression) if fmt == "PNG" else _SAVE_PARAMS.get(fmt, {})
-
-        def write(handle: BinaryIO) -> None:
-            image.save(handle, format=fmt, **params)
-
     write_atomically(target, write, overwrite=overwrite)
     return target
+
+
+def encode(array: np.ndarray, fmt: str, **settings: Any) -> bytes:
+    """The bytes :func:`save_image` would write, in memory (for stdout, ``-``)."""
+    buffer = io.BytesIO()
+    encoder(np.asarray(array), fmt, **settings)(buffer)
+    return buffer.getvalue()
+
+
+def encoder(
+    array: np.ndarray,
+    fmt: str,
+    *,
+    depth: int = 8,
+    compression: int | None = None,
+    quality: int = DEFAULT_QUALITY,
+    icc_profile: bytes | None = None,
+    dpi: tuple[float, float] | None = None,
+) -> Callable[[BinaryIO], None]:
+    """A function writing ``array`` to a binary handle as ``fmt`` (see :func:`save_image`)."""
+    if compression is not None and compression not in range(10):
+        raise ValueError(f"compression must be an integer 0..9 or None, got {compression!r}")
+    if not 1 <= quality <= 100:
+        raise ValueError(f"quality must be 1..100, got {quality!r}")
+    if fmt == "NPY":
+
+        def write_npy(handle: BinaryIO) -> None:
+            np.save(handle, array, allow_pickle=False)
+
+        return write_npy
+    if depth == 16:
+        samples = np.clip(np.rint(array * 257.0), 0, 65535).astype(np.uint16)
+    else:
+        samples = array if array.dtype == np.uint8 else to_uint8(array)
+    if fmt == "JPEG" and samples.ndim == 3 and samples.shape[2] == 4:
+        alpha = samples[..., 3:].astype(np.float32) / 255.0  # over white, as a viewer shows it
+        samples = to_uint8(samples[..., :3] * alpha + 255.0 * (1.0 - alpha))
+    image = Image.fromarray(samples)
+    params = dict(png_settings(compression) if fmt == "PNG" else _SAVE_PARAMS.get(fmt, {}))
+    if fmt == "JPEG":
+        params["quality"] = quality
+    if icc_profile and samples.ndim == 3:  # an RGB profile describes colour output only
+        params["icc_profile"] = icc_profile
+    if dpi and fmt in _KEEPS_DPI:
+        params["dpi"] = dpi
+
+    def write(handle: BinaryIO) -> None:
+        image.save(handle, format=fmt, **params)
+
+    return write
 
 
 def png_settings(compression: int | None = None) -> dict[str, int]:
