@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import decompose
+from . import decompose, native
 from .geometry import Geometry
 
 __all__ = [
@@ -137,9 +137,7 @@ def direct_cost(kernel: np.ndarray) -> int:
 
 def compiled() -> bool:
     """Whether the direct strategy runs compiled (built, and ``CostModel.compiled``)."""
-    from .fused import available  # fused imports this module
-
-    return available()
+    return native.extension is not None and current().compiled
 
 
 def compiled_cost(kernel: np.ndarray) -> float:

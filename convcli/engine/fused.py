@@ -17,18 +17,14 @@ import numpy as np
 from . import cost
 from .base import Pair, Strategy
 from .direct import Direct
-
-try:
-    from . import _fused  # type: ignore[attr-defined]
-except ImportError:  # not built (no compiler at install time): NumPy only
-    _fused = None
+from .native import extension as _fused
 
 __all__ = ["Compiled", "available", "direct"]
 
 
 def available() -> bool:
     """Whether the compiled band loop is built and enabled (``CostModel.compiled``)."""
-    return _fused is not None and cost.current().compiled
+    return cost.compiled()
 
 
 def direct(
