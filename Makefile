@@ -47,8 +47,14 @@ huge: $(VENV)/.installed-dev
 	CONVCLI_HUGE=1 $(BIN)/python -m pytest -q -s -m huge tests/test_memory.py
 
 # Benchmark install: the reference engines (SciPy, OpenCV), never runtime dependencies.
+# ImageMagick is bench_cli.py's outside anchor, never a dependency: installed here when
+# the machine allows it (Debian's apt-get, as root); otherwise its rows say "not installed".
 $(VENV)/.installed-bench: pyproject.toml $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench,dask]'
+	@mogrify -version 2>/dev/null | grep -q ImageMagick || { [ "$$(id -u)" = 0 ] \
+		&& command -v apt-get >/dev/null && (apt-get install -y -qq imagemagick >/dev/null 2>&1 \
+		|| (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq imagemagick >/dev/null 2>&1)); } \
+		|| echo "make bench: ImageMagick not installed; its rows will say so"
 	touch $(VENV)/.installed $@
 
 # Not part of `make test`: minutes of timing, printed as tables of ratios (bench_layer.py

@@ -66,6 +66,27 @@ def wall(command: list[str], runs: int) -> float:
     return best
 
 
+def child(command: list[str], runs: int) -> tuple[float, float, int]:
+    """Best wall time, best CPU time (user + system) and largest peak RSS (bytes) of
+    ``runs`` runs of a command, each measured on its own process (``os.wait4``).
+
+    CPU time is the steadier figure on a busy machine: waiting for a core is not in it.
+    """
+    best_wall = best_cpu = float("inf")
+    peak = 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = code = os.waitstatus_to_exitcode(status)
+        if code:
+            sys.exit(f"{command[0]} failed (exit {code}): benchmark invalid")
+        best_wall = min(best_wall, time.perf_counter() - start)
+        best_cpu = min(best_cpu, usage.ru_utime + usage.ru_stime)
+        peak = max(peak, usage.ru_maxrss * 1024)  # kilobytes on Linux
+    return best_wall, best_cpu, peak
+
+
 def folder_bytes(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.glob("*.png"))
 
@@ -96,23 +117,57 @@ def single_image(tmp: Path, runs: int) -> None:
     source = tmp / "small.jpg"
     photo(224, 224, 0).save(source, quality=90)
     convcli = str(BIN / "convcli")
-    floor = wall([sys.executable, "-c", "import numpy, PIL.Image"], runs)
-    apply = wall([convcli, "apply", "-f", "-k", "sharpen", str(source), str(tmp / "s.png")], runs)
-    quiet = wall(
-        [convcli, "apply", "-q", "-f", "-k", "sharpen", str(source), str(tmp / "s.png")], runs
-    )
-    helps = wall([convcli, "--help"], runs)
+    run = [convcli, "apply", "-f", "-k", "sharpen", str(source), str(tmp / "s.png")]
+    commands = [
+        ("python -c 'import numpy, PIL.Image' (floor)",
+         [sys.executable, "-c", "import numpy, PIL.Image"]),
+        ("convcli apply -k sharpen in.jpg out.png", run),
+        ("convcli apply -q ...", [*run[:2], "-q", *run[2:]]),
+        ("convcli --help", [convcli, "--help"]),
+    ]  # fmt: skip
+    mogrify = real_mogrify()
+    magick = Path(mogrify).with_name("convert") if mogrify else None
+    if magick is not None and magick.exists():
+        commands.append((
+            "ImageMagick convert in.jpg -colorspace Gray -convolve sharpen out.png",
+            [str(magick), str(source), "-colorspace", "Gray", "-convolve",
+             "0,-1,0,-1,5,-1,0,-1,0", str(tmp / "m.png")],
+        ))  # fmt: skip
     print("## One 224x224 JPEG, fresh process (best of", runs, "runs)\n")
-    print("| command | ms | / floor |")
-    print("| --- | --- | --- |")
-    for label, seconds in (
-        ("python -c 'import numpy, PIL.Image' (floor)", floor),
-        ("convcli apply -k sharpen in.jpg out.png", apply),
-        ("convcli apply -q ...", quiet),
-        ("convcli --help", helps),
-    ):
-        print(f"| `{label}` | {seconds * 1000:.0f} | {seconds / floor:.2f}x |")
+    print(f"ImageMagick: {magick if magick else 'not installed (skipped)'}\n")
+    print("| command | wall ms | / floor | CPU ms | / floor |")
+    print("| --- | --- | --- | --- | --- |")
+    floor_wall = floor_cpu = 0.0
+    for label, command in commands:
+        seconds, cpu, _ = child(command, runs)
+        if not floor_wall:
+            floor_wall, floor_cpu = seconds, cpu
+        print(
+            f"| `{label}` | {seconds * 1000:.0f} | {seconds / floor_wall:.2f}x "
+            f"| {cpu * 1000:.0f} | {cpu / floor_cpu:.2f}x |"
+        )
     print()
+
+
+def colour(tmp: Path, runs: int) -> None:
+    """A 4000x3000 photo through the fused path, gray and --color: time and peak RSS."""
+    source = tmp / "big.jpg"
+    # Made in another process: a child's peak RSS starts from its parent's at fork,
+    # and this one would otherwise hold the gigabyte the photo took to make.
+    make = f"import bench_cli; bench_cli.photo(4000, 3000, 7).save({str(source)!r}, quality=90)"
+    subprocess.run([sys.executable, "-c", make], check=True, cwd=Path(__file__).parent)
+    convcli = [str(BIN / "convcli"), "apply", "-q", "-f", "-k", "sharpen", "-p", "same"]
+    gray = child([*convcli, str(source), str(tmp / "gray.png")], runs)
+    rgb = child([*convcli, "--color", str(source), str(tmp / "rgb.png")], runs)
+    print(f"## One 4000x3000 JPEG -> PNG, sharpen, same (best of {runs} runs)\n")
+    print("| run | wall s | CPU s | peak RSS MB |")
+    print("| --- | --- | --- | --- |")
+    for label, (seconds, cpu, peak) in (("gray", gray), ("--color", rgb)):
+        print(f"| {label} | {seconds:.2f} | {cpu:.2f} | {peak / 1e6:.0f} |")
+    print(
+        f"\n--color / gray: {rgb[0] / gray[0]:.2f}x wall, {rgb[1] / gray[1]:.2f}x CPU; "
+        f"peak RSS {rgb[2] / 1e6:.0f} MB (decoded RGB image: {4000 * 3000 * 3 / 1e6:.0f} MB)\n"
+    )
 
 
 def plain_loop(sources: list[Path], out: Path) -> float:
@@ -215,6 +270,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"load average at start: {load}\n")
     with tempfile.TemporaryDirectory(prefix="convcli-bench-") as tmp:
         single_image(Path(tmp), args.runs)
+        colour(Path(tmp), 3)
         batch(Path(tmp), args.count)
 
 

@@ -17,6 +17,7 @@ nothing asserts a speed.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import sys
@@ -132,8 +133,6 @@ def engine_table(sizes: list[int]) -> None:
         budget = 0.5 if n <= 1024 else 0.0  # 4096²: three runs each
         copy = best_time(image.copy, budget=budget)
         for name, (weights, parts) in kernels().items():
-            if n == 4096 and name == "5x5 dense":
-                continue  # keep the big runs few
             cells = measure(image, name, weights, parts, budget)
             cells[4] = fmt_ms(copy)
             print(row(cells, widths), flush=True)
@@ -220,6 +219,64 @@ def memory_line(n: int) -> None:
         )
 
 
+def compiled_table(n: int) -> None:
+    """The direct strategy compiled (engine/_fused.c) and in NumPy, against filter2D."""
+    import dataclasses
+
+    from convcli.engine import cost, fused
+
+    if not fused.available():
+        print("compiled band loop: not built (no C compiler at install): NumPy only\n")
+        return
+    image = (np.random.default_rng(4).random((n, n)) * 255).astype(np.float32)
+    copy = best_time(image.copy, budget=0.0)
+    print(f"{n}² float32, same, direct strategy: compiled band loop vs NumPy's passes\n")
+    print("| kernel | compiled ms | NumPy ms | NumPy / compiled | filter2D ms "
+          "| compiled / filter2D | copy ms |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name in ("3x3 sharpen", "5x5 dense"):
+        weights = kernels()[name][0]
+        run = functools.partial(convolve, image, weights, padding="same", strategy="direct")
+        compiled = best_time(run, budget=1.0)
+        saved = cost.COSTS
+        cost.COSTS = dataclasses.replace(saved, compiled=False)
+        try:
+            numpy_t = best_time(run, budget=0.0)
+        finally:
+            cost.COSTS = saved
+        cv_t = None
+        if cv2 is not None:
+            k32 = weights.astype(np.float32)
+            cv_t = best_time(
+                functools.partial(cv2.filter2D, image, -1, k32, borderType=cv2.BORDER_CONSTANT),
+                budget=1.0,
+            )
+        print(
+            f"| {name} | {fmt_ms(compiled)} | {fmt_ms(numpy_t)} | {numpy_t / compiled:.1f}x "
+            f"| {fmt_ms(cv_t)} | {fmt_ratio(compiled / cv_t if cv_t else None)} | {fmt_ms(copy)} |"
+        )
+    print()
+
+
+def answers_line() -> None:
+    """No strategy changes the answer: the issue's NaN case and a big-endian image."""
+    rng = np.random.default_rng(5)
+    image = rng.random((600, 600))
+    image[300, 300] = np.nan
+    kernel = rng.normal(size=(31, 31))
+    finite_choice = choose_strategy(image.shape, kernel, "same")
+    counts = {
+        s: int(np.isnan(convolve(image, kernel, padding="same", strategy=s)).sum())
+        for s in ("auto", "direct", "separable", "fft")
+    }
+    swapped = (image * 0).astype(">f4")
+    print(
+        f"600², one NaN, 31x31 dense (auto picks {finite_choice} for a finite image): "
+        f"NaN outputs by strategy {counts} (961 = 31², the windows over it); "
+        f"'>f4' image -> {convolve(swapped, kernel).dtype} result\n"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 4096² images")
@@ -229,6 +286,8 @@ def main(argv: list[str] | None = None) -> None:
     print()
     engine_table([224, 1024] if args.quick else [224, 1024, 4096])
     print()
+    compiled_table(1024 if args.quick else 4096)
+    answers_line()
     memory_line(1024 if args.quick else 4096)
 
 
