@@ -21,10 +21,10 @@ from ..errors import ConvcliError, KernelError
 from ..kernels import Kernel, prepare
 from ..kernels.banks import Bank
 from ..limits import MAX_PIXELS, MAX_PIXELS_CEILING
-from ..steps import Pool
+from ..steps import ACTIVATIONS, Pool
 from . import common
 from .common import EXIT_FAILED
-from .layer import layer_options, layer_settings
+from .layer import BiasSpec, PoolSpec, StepPair, layer_settings
 from .params import (
     Background,
     FilePath,
@@ -113,7 +113,36 @@ class Position(click.ParamType):
     help="Also draw the window sliding over the image: FILE.gif, or FILE.png (animated PNG).",
 )
 @click.option("-f", "--overwrite", is_flag=True, help="Replace the --animate file if it exists.")
-@layer_options()
+@click.option(
+    "--stride",
+    type=StepPair(),
+    default="1",
+    show_default=True,
+    help="Steps between output pixels (N or ROWS,COLS), as for 'apply'.",
+)
+@click.option(
+    "--dilation",
+    type=StepPair(),
+    default="1",
+    show_default=True,
+    help="Steps between the kernel's taps (N or ROWS,COLS), as for 'apply'.",
+)
+@click.option(
+    "--bias",
+    type=BiasSpec(),
+    default=None,
+    help="One value (or a one-value array FILE[#NAME]) added after the convolution.",
+)
+@click.option(
+    "--activation",
+    type=click.Choice(ACTIVATIONS, case_sensitive=False),
+    default=None,
+    help="relu: negative values become 0 (after the bias).",
+)
+# apply's options that are not one window's story: accepted, to refuse them plainly
+@click.option("--pool", type=PoolSpec(), default=None, hidden=True)
+@click.option("--combine", default=None, hidden=True)
+@click.option("--layout", default="hwio", hidden=True)
 @click.argument("image", type=FilePath(path_type=Path, dir_okay=False))
 def explain(
     kernel_specs: tuple[Kernel | Bank, ...],
@@ -150,7 +179,8 @@ def explain(
     the kernel as applied, the element-wise products, their sum, every later
     step in the order 'apply' runs them, and the value 'apply' writes at
     that pixel with the same options. Options mean what they mean for
-    'apply'; one kernel at a time.
+    'apply'; one kernel at a time (a chain of -k, a filter bank, --combine
+    and --pool are refused: they are not one window's story).
 
     \b
     Examples:
