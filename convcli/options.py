@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .imageio.formats import DEPTHS
+from .imageio.sizes import Resize
 from .kernels import Kernel
 from .kernels.banks import Bank
 from .limits import MAX_PIXELS
@@ -30,7 +31,7 @@ RANGES = ("clip", "abs", "rescale")
 class ReadOptions:
     """How an input file becomes an array."""
 
-    size: tuple[int, int] | None = None  # (width, height), resized after grayscale
+    size: tuple[int, int] | Resize | None = None  # (width, height), or 224x/x224/50%
     max_pixels: int = MAX_PIXELS  # inputs declaring more pixels are refused unread
     background: tuple[int, int, int] = (255, 255, 255)  # transparency is flattened over it
     color: bool = False  # R, G and B filtered separately, alpha kept
@@ -223,6 +224,12 @@ class Options:
         for group in (self.read, self.write):
             for f in dataclasses.fields(group):
                 value = getattr(group, f.name)
-                doc[f.name] = list(value) if isinstance(value, tuple) else value
+                doc[f.name] = (
+                    list(value)
+                    if isinstance(value, tuple)
+                    else str(value)
+                    if isinstance(value, Resize)
+                    else value
+                )
         doc["threads"] = self.threads
         return doc

@@ -90,3 +90,32 @@ def test_the_dir_field_is_the_folder_below_the_input_or_pattern(tmp_path, monkey
     misplaced = run("apply", "-k", "blur", "coll", "--name", "{stem}-{dir}.png", "g/")
     assert misplaced.exit_code == 2
     assert "put it first, as in '{dir}{stem}.png'" in misplaced.output
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [("32x", (32, 24)), ("x12", (16, 12)), ("50%", (32, 24)), ("12.5%", (8, 6)),
+     ("20x10", (20, 10)), ("7", (7, 7))],
+)  # fmt: skip
+def test_size_keeps_the_aspect_ratio_as_imagemagick_does(tmp_path, size, expected):
+    from PIL import Image
+
+    Image.new("L", (64, 48), 90).save(tmp_path / "in.png")
+    result = run("apply", "-k", "identity", "-p", "same", "-s", size, tmp_path / "in.png",
+                 tmp_path / "o.png")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "o.png") as written:
+        assert written.size == expected
+
+
+def test_a_relative_size_still_obeys_max_pixels(tmp_path):
+    from PIL import Image
+
+    Image.new("L", (64, 48)).save(tmp_path / "in.png")
+    result = run("apply", "-k", "blur", "-s", "1000%", "--max-pixels", "100000",
+                 tmp_path / "in.png", tmp_path / "o.png")  # fmt: skip
+    assert result.exit_code == 1
+    assert "--size 640x480 is 307,200 pixels, more than the limit of 100,000" in result.stderr
+    assert not (tmp_path / "o.png").exists()
+    for bad in ["0x", "x0", "0%", "abc", "x"]:
+        assert run("apply", "-k", "blur", "-s", bad, "a.png", "b.png").exit_code == 2, bad

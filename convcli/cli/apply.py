@@ -75,7 +75,10 @@ from .streams import EXIT_STDOUT_CLOSED, StdoutClosed, discard_stdout
     show_default=True,
     help="Bits per sample of PNG/TIFF output (16: grayscale).",
 )
-@size_option("Resize (after grayscale) to WxH, or N for NxN, e.g. 224. Default: keep the size.")
+@size_option(
+    "Resize (after grayscale) to WxH, N for NxN (224, as the tutorial), 224x or x224 "
+    "(that width or height, keeping the shape) or 50%. Default: keep the size."
+)
 @click.option(
     "--max-pixels",
     type=click.IntRange(1, MAX_PIXELS_CEILING),
@@ -255,7 +258,7 @@ def apply(
     channels = _bank_channels(chain, layer["layout"])
     if channels == 1 and color:
         raise click.UsageError("the filter bank reads gray images (C_in=1); drop --color")
-    if size is not None and size[0] * size[1] > max_pixels:
+    if isinstance(size, tuple) and size[0] * size[1] > max_pixels:
         raise click.BadParameter(
             f"{size[0]}x{size[1]} is more than --max-pixels ({max_pixels:,})",
             param_hint="'-s' / '--size'",

@@ -81,7 +81,7 @@ class Position(click.ParamType):
     default=None,
     help="With --color: the channel to explain (default R).",
 )
-@size_option("Resize (after grayscale) to WxH, or N for NxN, e.g. 224, as 'apply' does.")
+@size_option("Resize (after grayscale) to WxH, N, 224x, x224 or 50%, as 'apply' does.")
 @click.option(
     "--max-pixels",
     type=click.IntRange(1, MAX_PIXELS_CEILING),

@@ -210,19 +210,39 @@ class Number(click.ParamType):
 
 
 class Size(click.ParamType):
-    """``WxH`` or ``N`` (square), positive integers, as ``(width, height)``."""
+    """``WxH`` or ``N`` (square) as ``(width, height)``; or, as ImageMagick's
+    geometry, ``224x`` (width 224), ``x224`` (height 224), keeping the aspect
+    ratio, or ``50%``: a :class:`~convcli.imageio.sizes.Resize`."""
 
     name = "WxH"
     _pattern = re.compile(r"^\s*(\d+)\s*(?:[xX×]\s*(\d+))?\s*$")
+    _one_side = re.compile(r"^\s*(?:(\d+)\s*[xX×]|[xX×]\s*(\d+))\s*$")
+    _percent = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> tuple[int, int]:
-        if isinstance(value, tuple):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from ..imageio.sizes import Resize
+
+        if isinstance(value, (tuple, Resize)):
             return value
-        match = self._pattern.match(str(value))
+        text = str(value)
+        if match := self._one_side.match(text):
+            side = int(match.group(1) or match.group(2))
+            if not 1 <= side <= 65535:
+                self.fail(f"{value!r}: the side must be between 1 and 65535", param, ctx)
+            return Resize(width=side) if match.group(1) else Resize(height=side)
+        if match := self._percent.match(text):
+            percent = float(match.group(1))
+            if not 0 < percent <= 1000:
+                self.fail(f"{value!r}: the percentage must be above 0 and at most 1000", param, ctx)
+            return Resize(percent=percent)
+        match = self._pattern.match(text)
         if not match:
-            self.fail(f"{value!r} is not a size; use WxH (e.g. 224x224) or N for NxN", param, ctx)
+            self.fail(
+                f"{value!r} is not a size; use WxH (224x224), N for NxN, 224x or x224 "
+                "(one side, keeping the shape) or 50%",
+                param,
+                ctx,
+            )
         width = int(match.group(1))
         height = int(match.group(2) or width)
         if not (1 <= width <= 65535 and 1 <= height <= 65535):

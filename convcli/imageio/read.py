@@ -26,6 +26,7 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import ImageReadError
 from ..limits import IMAGE_FORMATS, MAX_INPUT_BYTES, MAX_PIXELS
 from .modes import WHITE, convert
+from .sizes import Resize
 
 __all__ = ["load_image", "read_bytes"]
 
@@ -50,7 +51,7 @@ _FORMAT_NAMES = "PNG, JPEG, GIF, BMP, TIFF, WebP or PPM"
 
 def load_image(
     path: str | os.PathLike[str],
-    size: tuple[int, int] | None = None,
+    size: tuple[int, int] | Resize | None = None,
     *,
     max_pixels: int = MAX_PIXELS,
     background: tuple[int, int, int] = WHITE,
@@ -98,12 +99,7 @@ def load_image(
     """
     path = Path(path)
     found: list[str] = [] if notes is None else notes
-    if size is not None and size[0] * size[1] > max_pixels:
-        raise ImageReadError(
-            f"--size {size[0]}x{size[1]} is {size[0] * size[1]:,} pixels, more than the "
-            f"limit of {max_pixels:,} (--max-pixels)",
-            path,
-        )
+    _check_size(size, max_pixels, path)
     if data is not None:
         if not data:
             raise ImageReadError("empty input (0 bytes)", path)
@@ -121,6 +117,9 @@ def load_image(
         raise
     except OSError as exc:  # closing failed: the read is not trustworthy
         raise ImageReadError(f"cannot read: {exc.strerror or exc}", path) from exc
+    if isinstance(size, Resize):  # 224x, x224, 50%: from the image's own size
+        size = size.resolve(gray.size)
+        _check_size(size, max_pixels, path)
     if size is not None and size != gray.size:
         gray = gray.resize(size)
     return np.asarray(gray, dtype=np.float64) if gray.mode == "F" else np.asarray(gray)
@@ -141,6 +140,15 @@ def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = MAX_INPUT_BYTES
             return handle.read()
     except OSError as exc:
         raise ImageReadError(f"cannot read: {exc.strerror or exc}", path) from exc
+
+
+def _check_size(size: tuple[int, int] | Resize | None, max_pixels: int, path: Path) -> None:
+    if isinstance(size, tuple) and size[0] * size[1] > max_pixels:
+        raise ImageReadError(
+            f"--size {size[0]}x{size[1]} is {size[0] * size[1]:,} pixels, more than the "
+            f"limit of {max_pixels:,} (--max-pixels)",
+            path,
+        )
 
 
 def _check_file(path: Path, max_bytes: int) -> os.stat_result:
