@@ -107,7 +107,9 @@ def test_unknown_kernel_is_a_usage_error_with_suggestions(tmp_path, rgb_jpeg):
     assert not (tmp_path / "o.png").exists()
 
 
-@pytest.mark.parametrize("size", ["0", "ax3", "10x", "-4", "70000"])
+@pytest.mark.parametrize(
+    "size", ["0", "ax3", "10xx", "-4", "70000"]
+)  # (10x is a width now: issue 13)
 def test_bad_size_is_a_usage_error(tmp_path, rgb_jpeg, size):
     result = run("apply", "-k", "sharpen", "--size", size, rgb_jpeg, tmp_path / "o.png")
     assert result.exit_code == 2
