@@ -246,6 +246,10 @@ def test_products_and_window_follow_the_loop(h, w, kh, kw, padding, border, stri
     rows = slice(r * stride[0], r * stride[0] + span[0], dilation[0])
     cols = slice(c * stride[1], c * stride[1] + span[1], dilation[1])
     assert np.array_equal(e.window, source[rows, cols])
+    from convcli.cli.explain_view import start_formula  # the printed "5*2 - 1 = 9"
+
+    assert eval(start_formula(r, stride[0], pads[0][0])) == e.rows[0] == rows.start - pads[0][0]
+    assert eval(start_formula(c, stride[1], pads[1][0])) == e.cols[0] == cols.start - pads[1][0]
     loop = strided_reference(pixels, kernel.weights, padding, border, stride, dilation)
     assert e.output_shape == loop.shape
     assert e.total == pytest.approx(loop[r, c], abs=1e-9)

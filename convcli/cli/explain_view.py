@@ -117,6 +117,13 @@ def lines(
         f"It is centred on {where} pixel row {cy}, column {cx}; the kernel sees "
         f"rows {_span(e.rows)}, columns {_span(e.cols)}."
     )
+    (top, _), (left, _) = e.pads
+    if geo.stride != (1, 1) or top or left:
+        sentence += (
+            f" The window starts at output index {g.times} stride {g.minus} padding before: "
+            f"row {start_formula(r, geo.stride[0], top)} = {e.rows[0]}, "
+            f"column {start_formula(c, geo.stride[1], left)} = {e.cols[0]}."
+        )
     if e.padded.any():
         sentence += f" [ ] marks padding: {_border_words(e.border)}."
     out.extend(Text(line) for line in wrap(sentence))
@@ -128,6 +135,11 @@ def lines(
     out.append(Text("3. The kernel", style="bold"))
     out.extend(Text(line) for line in wrap(reading(kernel)))
     return out
+
+
+def start_formula(index: int, stride: int, before: int) -> str:
+    """Where output ``index``'s window starts in the input, as arithmetic: ``5*2 - 1``."""
+    return f"{index}*{stride} - {before}"
 
 
 def _pair(pair: tuple[int, int], g: Glyphs) -> str:
