@@ -59,12 +59,18 @@ class CostModel:
     phase_cost: float = 2.0
     bank_band_bytes: int = 1 << 21  # im2col patches of one bank band (L2-sized: 2 MiB)
     # The compiled band loop (engine/fused.py), when built: every tap of a block of
-    # outputs in registers, one store per output. Measured on 4096² float32, one
-    # thread: ~0.7 ms a tap against ~2.5 ms for one NumPy pass over the same band,
-    # plus about one pass of fixed cost (the store, the call). Columns must step by 1.
+    # outputs in registers, one store per output. Measured at 4096² float32 (make
+    # bench): 5x5 dense 21.8 ms against 3.75 ms per NumPy pass (sharpen: 7 passes in
+    # 26.3 ms), so ~0.2 pass a tap, plus about one pass of fixed cost (0.3 keeps a
+    # margin). A 1-D pass costs more a tap (a 31-tap pass 69 ms, ~0.5 pass a tap: a
+    # column pass reads 31 rows per output row, out of L1), so 1-D passes switch to
+    # the matrix product (gemm_cost) from ~26 taps; gaussian5 is a tie (36.7 ms
+    # direct, 36.2 separable) that goes to separable.
     compiled: bool = True  # use it when built (False: the pure-NumPy strategies)
     compiled_tap_cost: float = 0.3
+    compiled_pass_tap_cost: float = 0.5
     compiled_fixed: float = 1.0
+    compiled_strided: float = 3.0  # per output, strided columns (scalar loop) vs stride 1
 
 
 COSTS = CostModel()
@@ -114,8 +120,8 @@ def costs(
     geometry = geometry or Geometry((kernel.shape[0], kernel.shape[1]))
     (sr, sc), spread = geometry.stride, geometry.span
     phases = current().phase_cost * sr * sc if sc > 1 else 0.0
-    if sc == 1 and compiled():
-        result: dict[str, float] = {"direct": compiled_cost(kernel)}
+    if compiled():
+        result: dict[str, float] = {"direct": compiled_cost(kernel, strided=sc > 1)}
     else:
         result = {"direct": float(direct_cost(kernel)) + phases}
     found = decompose.terms(kernel)
@@ -140,11 +146,18 @@ def compiled() -> bool:
     return native.extension is not None and current().compiled
 
 
-def compiled_cost(kernel: np.ndarray) -> float:
-    """The compiled direct strategy: a fixed pass plus a fraction of one per non-zero tap."""
+def compiled_cost(kernel: np.ndarray, *, strided: bool = False) -> float:
+    """The compiled direct strategy: a fixed pass plus a fraction of one per non-zero
+    tap (a larger fraction for a 1-D kernel, one of a separable kernel's passes, and
+    ``compiled_strided`` times it for strided columns, which run without vectors)."""
     model = current()
-    taps = int(np.count_nonzero(np.asarray(kernel)))
-    return model.compiled_fixed + model.compiled_tap_cost * taps
+    weights = np.asarray(kernel)
+    taps = int(np.count_nonzero(weights))
+    one_d = min(weights.shape) == 1 and weights.size > 1
+    per_tap = model.compiled_pass_tap_cost if one_d else model.compiled_tap_cost
+    if strided:
+        per_tap *= model.compiled_strided
+    return model.compiled_fixed + per_tap * taps
 
 
 def uses_product(weights: np.ndarray) -> bool:

@@ -37,8 +37,10 @@ def direct(
 ) -> Strategy:
     """The direct strategy for ``kernel``: compiled when available, else NumPy's."""
     numpy = Direct(kernel, dtype, name, stride=stride, dilation=dilation)
-    # Strided columns defeat the vector loads; NumPy's column planes do better there.
-    if available() and dtype in (np.float32, np.float64) and stride[1] == 1:
+    # Strided columns run the loop without vectors, about as fast as NumPy's column
+    # planes (4096², 3x3, stride 2: 19.8 against 17.8 ms), but with the same sums as
+    # stride 1: a stride-2 result is then exactly every other stride-1 output.
+    if available() and dtype in (np.float32, np.float64):
         return Compiled(numpy, kernel, dtype, stride=stride, dilation=dilation)
     return numpy
 
