@@ -265,14 +265,19 @@ def _check_fits(shape: tuple[int, ...], step: Step, index: int, source: Path | N
     """The one shape check a user can trip over: nothing left after 'valid'."""
     if not isinstance(step, (Convolve, Filters, Pool)) or min(step.output_shape(shape)) > 0:
         return
-    what = "image" if index == 0 else f"result of kernel {index}"
-    if isinstance(step, Pool):
+    if isinstance(step, Pool):  # last, after the convolution (and bias...)
         kh, kw = step.size
+        spec = ",".join(
+            f"{key}={rows if rows == cols else f'{rows}x{cols}'}"
+            for key, (rows, cols) in (("size", step.size), ("stride", step.geometry.stride))
+            if key == "size" or step.geometry.stride != step.size
+        )
         raise ImageShapeError(
-            f"{what} is {shape[1]}x{shape[0]}, smaller than the {kw}x{kh} pool: "
-            "'valid' leaves nothing (use --pool max:padding=same)",
+            f"the convolution's result is {shape[1]}x{shape[0]}, smaller than the {kw}x{kh} "
+            f"pool: 'valid' leaves nothing (use --pool {step.kind}:{spec},padding=same)",
             source,
         )
+    what = "image" if index == 0 else f"result of kernel {index}"
     kh, kw = step.geometry.span
     spread = "" if step.geometry.dilation == (1, 1) else " (dilated)"
     raise ImageShapeError(

@@ -311,3 +311,20 @@ def test_side_by_side_kernels_of_two_spans_are_refused_whatever_the_stride(tmp_p
     assert same.exit_code == 0, same.output
     with Image.open(tmp_path / "o.png") as written:
         assert written.size == (21, 21)
+
+
+def test_a_pool_larger_than_the_result_names_the_pool_as_given(tmp_path):
+    """Not 'result of kernel 2' (a count of steps) nor a max pool for an avg one: the
+    advice is the user's own --pool with padding=same, and it works."""
+    tiny = tmp_path / "tiny.png"
+    Image.fromarray(np.full((5, 7), 100, np.uint8)).save(tiny)
+    args = ["apply", "-k", "blur", "--bias", "1", "--pool", "avg:size=9x8,stride=2"]
+    result = CliRunner().invoke(cli, [*args, str(tiny), str(tmp_path / "o.png")])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"convcli: error: {tiny}: the convolution's result is 5x3, smaller than the 8x9 "
+        "pool: 'valid' leaves nothing (use --pool avg:size=9x8,stride=2,padding=same)"
+    ]
+    assert not (tmp_path / "o.png").exists()
+    fixed = run(*args[:-1], "avg:size=9x8,stride=2,padding=same", tiny, tmp_path / "o.png")
+    assert fixed.exit_code == 0, fixed.output
