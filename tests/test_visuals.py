@@ -90,6 +90,18 @@ def test_compare_of_a_kernel_chain_places_the_result_by_every_step(tmp_path, gra
     np.testing.assert_array_equal(picture(sheet, right), read(out))
 
 
+def test_compare_places_a_dilated_result_over_the_pixels_it_is_centred_on(tmp_path, gray_png):
+    """blur dilated by 2 spans 5x5: a valid result is centred 2 pixels in, not 1
+    (the offset follows the geometry, not the kernel's shape alone)."""
+    out = tmp_path / "out.png"
+    result = run("apply", "-k", "blur", "--dilation", "2", "--compare", gray_png, out)
+    assert result.exit_code == 0, result.output
+    sheet = read(tmp_path / "out.compare.png")
+    left, right = gray_boxes(sheet)
+    assert (right.top - left.top, right.width, right.height) == (2, 32 - 4, 24 - 4)
+    np.testing.assert_array_equal(picture(sheet, right), read(out))
+
+
 def test_compare_in_colour_shows_the_colour_input_and_output(tmp_path, rgb_jpeg):
     gray, colour = tmp_path / "gray.png", tmp_path / "colour.png"
     assert run("apply", "-k", "emboss", "--compare", rgb_jpeg, gray).exit_code == 0

@@ -101,7 +101,7 @@ def gallery(
     from ..errors import ConvcliError
     from ..imageio import load_image, save_sheet, to_uint8
     from ..imageio.targets import check_target
-    from ..pipeline import Options, filter_image, map_range
+    from ..pipeline import Options, filter_image, map_range, result_origin
     from ..visuals import Panel, contact_sheet
 
     if output.suffix.lower() != ".png":
@@ -146,9 +146,7 @@ def gallery(
             )
             pixels = pixels[..., :3] if pixels.ndim == 3 else pixels
             raw = filter_image(pixels, run, image)
-            step = run.filters[0]
-            unit = step.geometry.stride == (1, 1) and run.maps == 1 and len(run.filters) == 1
-            offset = step.geometry.offset(pixels.shape) if unit else (0, 0)
+            offset = result_origin(run, pixels.shape)
             maps = [raw] if run.maps == 1 else [raw[..., m] for m in range(run.maps)]
             for index, result in enumerate(maps):
                 picture = to_uint8(map_range(result, value_range)[0])  # what apply writes
