@@ -328,3 +328,24 @@ def test_a_pool_larger_than_the_result_names_the_pool_as_given(tmp_path):
     assert not (tmp_path / "o.png").exists()
     fixed = run(*args[:-1], "avg:size=9x8,stride=2,padding=same", tiny, tmp_path / "o.png")
     assert fixed.exit_code == 0, fixed.output
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("conv1.npy", "conv1.npy: a filter bank of shape (3, 3, 3, 5), not a 2-D kernel; "
+         "see its maps with 'convcli gallery -k {dir}/conv1.npy IMAGE sheet.png'"),
+        ("w.safetensors#conv1.weight", "a filter bank of shape (4, 3, 3, 3)"),
+        ("w.safetensors", "holds 2 arrays; pick one with #NAME: conv1.bias, conv1.weight"),
+        ("model.pt", ".pt files are pickles, which convcli never loads"),
+    ],
+)  # fmt: skip
+def test_kernels_names_a_bank_or_a_pickle_for_what_it_is(tmp_path, bank, spec, message):
+    """Not 'row 1: ... is not a number' or 'not UTF-8 text': kernels reads -k's specs."""
+    weights = {"conv1.weight": np.ones((4, 3, 3, 3), np.float32), "conv1.bias": np.zeros(4)}
+    save_file(weights, tmp_path / "w.safetensors")
+    (tmp_path / "model.pt").write_bytes(b"\x80\x04not really")
+    result = run("kernels", f"{tmp_path}/{spec}")
+    assert result.exit_code == 2, result.output
+    assert message.replace("{dir}", str(tmp_path)) in result.output
+    assert "Traceback" not in result.output

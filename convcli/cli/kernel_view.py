@@ -13,7 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import KernelError
-from ..kernels import FAMILIES, KERNELS, Kernel, parse_kernel, separate
+from ..kernels import FAMILIES, KERNELS, Kernel, separate
+from ..kernels.banks import Bank, parse_filter
 from . import common
 from .streams import can_encode
 
@@ -53,9 +54,16 @@ def kernels(name: str | None) -> None:
         _print_families(out, ascii=plain)
         return
     try:
-        kernel = parse_kernel(name)
+        spec = parse_filter(name)
     except KernelError as exc:
         raise click.BadParameter(str(exc), param_hint="NAME") from None
+    if isinstance(spec, Bank):  # 4-D: no grid to draw, but say what it is and where to look
+        raise click.BadParameter(
+            f"{spec.source}: a filter bank of shape {spec.weights.shape}, not a 2-D kernel; "
+            f"see its maps with 'convcli gallery -k {name} IMAGE sheet.png'",
+            param_hint="NAME",
+        )
+    kernel = spec
     out.print(Text.assemble((kernel.name, "bold"), f" ({_size(kernel)}): {kernel.description}"))
     if kernel.source:
         out.print(f"source: {kernel.source}")
