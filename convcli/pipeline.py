@@ -177,9 +177,21 @@ def render(
     raw = filter_image(pixels, options, source)
     if fmt == "NPY":
         out, clipped = raw, 0.0  # the float result itself, nothing clipped
+    elif options.maps > 1:  # one image per map: each is mapped as it is written
+        out, clipped = raw, _maps_clipped(raw, options.write.output_range)
     else:
         out, clipped = map_range(raw, options.write.output_range)
     return Rendered(out, raw, raw.shape, float(raw.min()), float(raw.max()), clipped)
+
+
+def _maps_clipped(raw: np.ndarray, mode: str) -> float:
+    """The share of pixels clipped in any map, as :func:`_write_maps` maps each
+    (``rescale`` stretches each map to its own range), a map at a time: mapping
+    the whole ``(H, W, maps)`` stack at once would hold a rounded copy of it."""
+    clipped = np.zeros(raw.shape[:2], dtype=bool)
+    for index in range(raw.shape[2]):
+        clipped |= _outside(map_range(raw[:, :, index], mode)[0])
+    return float(clipped.mean())
 
 
 def _write_maps(raw: np.ndarray, targets: tuple[Path, ...], options: Options) -> None:
@@ -309,11 +321,14 @@ def map_range(raw: np.ndarray, mode: str) -> tuple[np.ndarray, float]:
         return np.zeros_like(raw), 0.0
     elif mode != "clip":
         raise ValueError(f"range must be one of {', '.join(RANGES)}; got {mode!r}")
-    rounded = np.rint(raw)
+    return raw, float(_outside(raw).mean())
+
+
+def _outside(values: np.ndarray) -> np.ndarray:
+    """``(H, W)``: the pixels (any channel) whose rounded value lies outside 0..255."""
+    rounded = np.rint(values)
     outside = (rounded < 0) | (rounded > 255)
-    if outside.ndim == 3:
-        outside = outside.any(axis=-1)
-    return raw, float(outside.mean())
+    return outside.reshape(*outside.shape[:2], -1).any(axis=-1) if outside.ndim > 2 else outside
 
 
 def _split_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

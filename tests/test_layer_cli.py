@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from PIL import Image
 from safetensors.numpy import save_file
 
-from convcli import load_image
+from convcli import conv2d, load_image
 from convcli.cli import cli
 from convcli.imageio import to_uint8
 
@@ -349,3 +349,41 @@ def test_kernels_names_a_bank_or_a_pickle_for_what_it_is(tmp_path, bank, spec, m
     assert result.exit_code == 2, result.output
     assert message.replace("{dir}", str(tmp_path)) in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("value_range", ["clip", "rescale"])
+def test_maps_to_images_are_mapped_one_at_a_time(tmp_path, value_range):
+    """Writing 64 maps as PNGs maps each as it is written: no rounded or rescaled
+    copy of the whole (H, W, 64) stack on top of it (that doubled the memory)."""
+    import tracemalloc
+
+    from convcli.kernels.banks import load_bank
+    from convcli.options import Options
+    from convcli.pipeline import process
+
+    rng = np.random.default_rng(15)
+    Image.fromarray(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)).save(tmp_path / "p.png")
+    weights = rng.normal(size=(3, 3, 3, 64)).astype(np.float32)
+    np.save(tmp_path / "bank.npy", weights)
+    options = Options.build(
+        load_bank(str(tmp_path / "bank.npy")), padding="same", color=True,
+        output_range=value_range,
+    )  # fmt: skip
+    targets = tuple(tmp_path / f"m-{m:02d}.png" for m in range(64))
+    tracemalloc.start()
+    try:
+        outcome = process(tmp_path / "p.png", targets[0], options, targets)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    output = 240 * 320 * 64 * 4  # 18.75 MiB of float32 maps
+    assert peak - output < 6 * 2**20, f"{(peak - output) / 2**20:.1f} MiB beyond the maps"
+    # the maps themselves (the layer's numbers are checked against the oracle above)
+    maps = conv2d(load_image(tmp_path / "p.png", color=True), weights, padding="same")
+    if value_range == "clip":  # the share of pixels clipped in any map, as before
+        rounded = np.rint(maps)
+        assert outcome.clipped == ((rounded < 0) | (rounded > 255)).any(axis=-1).mean()
+    else:
+        assert outcome.clipped == 0.0
+        with Image.open(targets[5]) as written:  # each map stretched to its own range
+            assert np.asarray(written).min() == 0 and np.asarray(written).max() == 255
