@@ -278,6 +278,19 @@ def test_gallery_in_colour_tiles_are_what_apply_color_writes(tmp_path, rgb_jpeg)
         np.testing.assert_array_equal(box.crop(sheet), read(applied), err_msg=name)
 
 
+def test_gallery_combine_draws_the_combination_apply_writes(tmp_path, gray_png):
+    """--combine applies the 2-D kernels side by side in one tile, as apply does
+    (each kernel alone has nothing to combine)."""
+    out, applied = tmp_path / "g.png", tmp_path / "mag.png"
+    args = ["-k", "sobel-x", "-k", "sobel-y", "--combine", "magnitude"]
+    result = run("gallery", *args, gray_png, out)
+    assert result.exit_code == 0, result.output
+    assert "and 1 tile (same, magnitude)" in result.output
+    assert run("apply", *args, "-p", "same", gray_png, applied).exit_code == 0
+    _, tile = gray_boxes(read(out))  # the original, then the one tile
+    np.testing.assert_array_equal(picture(read(out), tile), read(applied))
+
+
 @pytest.mark.parametrize("columns", [1, 2, 3, 5, 9])
 def test_gallery_layout_follows_columns(tmp_path, gray_png, columns):
     out = tmp_path / "g.png"

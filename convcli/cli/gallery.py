@@ -35,6 +35,21 @@ def _fit(shape: tuple[int, ...], side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def _tiles(specs: tuple[Kernel | Bank, ...], *, combined: bool) -> list[tuple[Kernel | Bank, ...]]:
+    """The filters of each tile: one each, except that ``--combine`` applies the
+    2-D kernels side by side, as ``apply`` does, in one tile (where the first was)."""
+    flat = [s for s in specs if not isinstance(s, Bank)]
+    if not combined or len(flat) < 2:
+        return [(s,) for s in specs]
+    tiles: list[tuple[Kernel | Bank, ...]] = []
+    for spec in specs:
+        if isinstance(spec, Bank):
+            tiles.append((spec,))
+        elif spec is flat[0]:
+            tiles.append(tuple(flat))
+    return tiles
+
+
 @click.command()
 @click.argument("image", type=FilePath(path_type=Path))
 @click.argument("output", type=FilePath(dir_okay=False, path_type=Path))
@@ -85,7 +100,8 @@ def gallery(
 
     OUTPUT is an RGB PNG: the original first, then one labelled tile per
     kernel (every built-in one unless -k says), row by row; a filter bank
-    (or --combine maps) gives one tile per map. Each tile is, pixel for
+    gives one tile per map, and --combine applies the 2-D kernels side by
+    side, as apply does, in one tile (maps: one tile each). Each tile is, pixel for
     pixel, what 'convcli apply' writes with the same kernel, padding, border,
     stride, dilation, bias, activation, pooling, range, colour and size, at
     the result's own size. Images larger than 512 pixels on a side are
@@ -97,6 +113,7 @@ def gallery(
       convcli gallery -k blur -k gaussian5 -k box --columns 2 photo.jpg blurs.png
       convcli gallery -k sobel-x -k sobel-y --range abs --border edge photo.jpg edges.png
       convcli gallery -k conv1.npy --bias b.npy --activation relu photo.jpg maps.png
+      convcli gallery -k sobel-x -k sobel-y --combine magnitude photo.jpg gradient.png
     """
     from ..errors import ConvcliError
     from ..imageio import load_image, save_sheet, to_uint8
@@ -116,17 +133,22 @@ def gallery(
          *([value_range] if value_range != "clip" else []),
          *([f"stride {stride[0]},{stride[1]}"] if stride != (1, 1) else []),
          *([f"dilation {dilation[0]},{dilation[1]}"] if dilation != (1, 1) else []),
+         *([layer["combine"]] if layer["combine"] else []),
          *([layer["activation"]] if layer["activation"] else []),
          *([f"{layer['pool'].kind} pool"] if layer["pool"] else [])]
     )  # fmt: skip
     runs = []
-    for spec in chosen:
+    for group in _tiles(chosen, combined=layer["combine"] is not None):
         try:
             runs.append(
-                Options.build(spec, padding=padding, border=border, size=size, color=color, **layer)
-            )
+                Options.build(
+                    group[0], then=group[1:], padding=padding, border=border, size=size,
+                    color=color, **layer,
+                )
+            )  # fmt: skip
         except (ValueError, ConvcliError) as exc:
-            raise click.UsageError(f"{spec.name}: {exc}") from None
+            raise click.UsageError(f"{'+'.join(s.name for s in group)}: {exc}") from None
+        spec = group[0]
         if runs[-1].channels == 1 and color:
             raise click.UsageError(f"{spec.name}: the bank reads gray images; drop --color")
     notes: list[str] = []
