@@ -291,6 +291,20 @@ def test_gallery_combine_draws_the_combination_apply_writes(tmp_path, gray_png):
     np.testing.assert_array_equal(picture(read(out), tile), read(applied))
 
 
+def test_gallery_colour_maps_are_each_kernels_colour_result(tmp_path, rgb_jpeg):
+    """With --color, side-by-side maps are (H, W, maps, 3): a tile is a map in colour."""
+    gray, colour = tmp_path / "gray.png", tmp_path / "colour.png"
+    args = ["-k", "sharpen", "-k", "box", "--combine", "maps"]
+    assert run("gallery", *args, rgb_jpeg, gray).exit_code == 0  # the same layout
+    result = run("gallery", "--color", *args, rgb_jpeg, colour)
+    assert result.exit_code == 0, result.output
+    sheet = read(colour)
+    for name, box in zip(["sharpen", "box"], gray_boxes(read(gray))[1:], strict=True):
+        applied = tmp_path / f"{name}.png"
+        assert run("apply", "-k", name, "-p", "same", "--color", rgb_jpeg, applied).exit_code == 0
+        np.testing.assert_array_equal(box.crop(sheet), read(applied), err_msg=name)
+
+
 @pytest.mark.parametrize("columns", [1, 2, 3, 5, 9])
 def test_gallery_layout_follows_columns(tmp_path, gray_png, columns):
     out = tmp_path / "g.png"

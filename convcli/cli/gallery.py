@@ -169,7 +169,7 @@ def gallery(
             pixels = pixels[..., :3] if pixels.ndim == 3 else pixels
             raw = filter_image(pixels, run, image)
             offset = result_origin(run, pixels.shape)
-            maps = [raw] if run.maps == 1 else [raw[..., m] for m in range(run.maps)]
+            maps = [raw] if run.maps == 1 else [raw[:, :, m] for m in range(run.maps)]
             for index, result in enumerate(maps):
                 picture = to_uint8(map_range(result, value_range)[0])  # what apply writes
                 label = run.label if run.maps == 1 else f"{run.label} #{index}"
