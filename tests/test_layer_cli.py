@@ -192,6 +192,8 @@ def test_json_lists_every_map_file(tmp_path, photo, bank):
         (["-k", "{dir}/gray.npy", "--color", "IN", "{dir}/o.npy"], "drop --color"),
         (["-k", "{dir}/conv1.npy", "--bias", "{dir}/b2.npy", "IN", "{dir}/o.npy"], "1-D"),
         (["-k", "{dir}/conv1.npy", "--compare", "IN", "{dir}/o/"], "convcli gallery"),
+        (["-k", "sobel-x", "-k", "sobel-y", "--combine", "maps", "--color", "IN", "{dir}/o.npy"],
+         "o.npy: a .npy holds maps as (H, W, maps), one channel each; --color"),
     ],
 )  # fmt: skip
 def test_usage_errors_exit_2_with_one_line(tmp_path, photo, bank, args, message):

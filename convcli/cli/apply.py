@@ -304,11 +304,17 @@ def apply(
         )
     except PlanError as exc:
         raise click.UsageError(str(exc)) from None
+    colour_maps = options.maps > 1 and options.read.color and options.channels is None
     for job in batch.jobs:
         try:
-            output_format(job.target, depth=options.write.depth, color=options.read.color)
+            fmt = output_format(job.target, depth=options.write.depth, color=options.read.color)
         except OutputError as exc:
             raise click.UsageError(str(exc)) from None
+        if fmt == "NPY" and colour_maps:  # (H, W, maps, 3): neither an image nor (H, W, maps)
+            raise click.UsageError(
+                f"{job.target}: a .npy holds maps as (H, W, maps), one channel each; --color "
+                "makes a colour image of each map: write them to a folder, or drop --color"
+            )
     for kernel in options.kernels:
         for warning in () if quiet else kernel.warnings:
             common.say("warning", str(warning))
