@@ -86,6 +86,7 @@ def process(
     must never get a partial image).
     """
     from .imageio import load_image, save_image  # Pillow only when there is work
+    from .imageio.modes import composite
     from .imageio.write import encode
 
     write = options.write
@@ -113,7 +114,11 @@ def process(
     )
     try:
         pixels, alpha = _split_alpha(image)
-        if options.maps > 1:
+        if alpha is not None and options.channels is not None:
+            # A bank reads RGB with transparency flattened, as gray images are read;
+            # its maps are not pictures with transparency.
+            pixels, alpha = composite(pixels, alpha, read.background), None
+        elif options.maps > 1:
             alpha = None  # feature maps are not pictures with transparency
         rendered = render(pixels, options, fmt, source)
         out, shape = rendered.out, rendered.shape

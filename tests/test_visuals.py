@@ -305,6 +305,35 @@ def test_gallery_colour_maps_are_each_kernels_colour_result(tmp_path, rgb_jpeg):
         np.testing.assert_array_equal(box.crop(sheet), read(applied), err_msg=name)
 
 
+def test_a_bank_reads_transparency_flattened_in_apply_and_gallery(tmp_path):
+    """A bank reads RGB with transparency flattened over --background, as gray images
+    are read: a hidden colour never shows, and a map has no alpha (a one-map bank on
+    an RGBA image wrote an (H, W, 2) array: 'unexpected error')."""
+    rgba = np.zeros((12, 16, 4), np.uint8)
+    rgba[..., 0] = 255  # red everywhere...
+    rgba[:, 8:, 3] = 255  # ...visible on the right half only
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "half.png")
+    red = np.zeros((1, 1, 3, 2), np.float32)
+    red[0, 0, 0, :] = 1  # both maps: the red channel
+    np.save(tmp_path / "red.npy", red)
+    np.save(tmp_path / "red1.npy", red[..., :1])
+    result = run("apply", "-k", tmp_path / "red.npy", "--background", "black",
+                 tmp_path / "half.png", tmp_path / "maps.npy")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    maps = np.load(tmp_path / "maps.npy")
+    assert (maps[:, :8] == 0).all() and (maps[:, 8:] == 255).all()
+    out = tmp_path / "one.png"
+    result = run("apply", "-k", tmp_path / "red1.npy", tmp_path / "half.png", out)
+    assert result.exit_code == 0, result.output
+    written = read(out)
+    assert written.shape == (12, 16) and (written == 255).all()  # over white: 255 too
+    sheet = tmp_path / "g.png"
+    result = run("gallery", "-k", tmp_path / "red1.npy", tmp_path / "half.png", sheet)
+    assert result.exit_code == 0, result.output
+    (tile,) = gray_boxes(read(sheet))  # the original is red: not gray
+    np.testing.assert_array_equal(picture(read(sheet), tile), written)
+
+
 @pytest.mark.parametrize("columns", [1, 2, 3, 5, 9])
 def test_gallery_layout_follows_columns(tmp_path, gray_png, columns):
     out = tmp_path / "g.png"

@@ -117,6 +117,7 @@ def gallery(
     """
     from ..errors import ConvcliError
     from ..imageio import load_image, save_sheet, to_uint8
+    from ..imageio.modes import WHITE, composite
     from ..imageio.targets import check_target
     from ..pipeline import Options, filter_image, map_range, result_origin
     from ..visuals import Panel, contact_sheet
@@ -159,13 +160,14 @@ def gallery(
         if size is None and max(loaded.shape[:2]) > _TILE:  # thumbnails, as apply --size does
             size = _fit(loaded.shape, _TILE)
             loaded = load_image(image, size, color=shown_color)
+        full = loaded  # with alpha, if any: a bank reads it flattened, as apply does
         loaded = loaded[..., :3] if loaded.ndim == 3 else loaded  # alpha is not filtered
         panels = [Panel(loaded, f"{image.name}  {loaded.shape[1]}x{loaded.shape[0]}")]
         for run in runs:
             wanted = run.read.color if run.channels is None else run.channels == 3
-            pixels = (
-                loaded if (loaded.ndim == 3) == wanted else load_image(image, size, color=wanted)
-            )
+            pixels = full if (full.ndim == 3) == wanted else load_image(image, size, color=wanted)
+            if run.channels is not None and pixels.ndim == 3 and pixels.shape[2] == 4:
+                pixels = composite(pixels[..., :3], pixels[..., 3], WHITE)
             pixels = pixels[..., :3] if pixels.ndim == 3 else pixels
             raw = filter_image(pixels, run, image)
             offset = result_origin(run, pixels.shape)

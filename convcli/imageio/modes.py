@@ -15,7 +15,7 @@ from PIL import Image, ImageColor, ImageOps
 from ..errors import ImageReadError
 from .write import to_uint8
 
-__all__ = ["WHITE", "convert", "flatten", "parse_background", "to_gray"]
+__all__ = ["WHITE", "composite", "convert", "flatten", "parse_background", "to_gray"]
 
 WHITE = (255, 255, 255)  # the default background transparency is flattened over
 
@@ -109,6 +109,19 @@ def to_gray(
     if mode == "HSV":
         image = image.convert("RGB")
     return ImageOps.grayscale(image)
+
+
+def composite(rgb: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
+    """``(H, W, 3)`` colour over ``background``, as :func:`flatten` does for gray:
+    ``(c·a + bg·(255-a)) / 255`` per channel, rounded, so hidden colours never show
+    (what a filter bank reading RGB sees of a transparent image).
+
+    >>> composite(np.array([[[255, 0, 0]]], np.uint8), np.array([[0]], np.uint8), (0, 0, 9))
+    array([[[0, 0, 9]]], dtype=uint8)
+    """
+    a = alpha.astype(np.uint16)[..., None]
+    mixed = rgb.astype(np.uint16) * a + np.array(background, np.uint16) * (255 - a)
+    return ((mixed + 127) // 255).astype(np.uint8)
 
 
 def flatten(image: Image.Image, background: tuple[int, int, int]) -> Image.Image:
