@@ -115,11 +115,12 @@ def gallery(
       convcli gallery -k conv1.npy --bias b.npy --activation relu photo.jpg maps.png
       convcli gallery -k sobel-x -k sobel-y --combine magnitude photo.jpg gradient.png
     """
+    from ..compare import result_origin
     from ..errors import ConvcliError
     from ..imageio import load_image, save_sheet, to_uint8
     from ..imageio.modes import WHITE, composite
     from ..imageio.targets import check_target
-    from ..pipeline import Options, filter_image, map_range, result_origin
+    from ..pipeline import Options, filter_image, map_range
     from ..visuals import Panel, contact_sheet
 
     if output.suffix.lower() != ".png":
