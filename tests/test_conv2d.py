@@ -177,3 +177,23 @@ def test_conv2d_dtype_sets_the_working_precision():
     )
     with pytest.raises(ValueError, match="dtype must be float32, float64 or None"):
         convcli.conv2d(image, bank, dtype=np.int16)
+
+
+def test_convolve_conv2d_and_pool_refuse_a_window_larger_than_the_image_in_one_wording():
+    """One message, from Geometry: rows x cols, the window, its dilated span."""
+    from convcli import conv2d, convolve, pool
+
+    image, kernel = np.ones((4, 6)), np.ones((3, 3))
+    expected = (
+        "image: 4x6 is smaller than the 3x3 kernel dilated to 5x7, so padding='valid' "
+        "leaves nothing; use padding='same'"
+    )
+    for call in (
+        lambda: convolve(image, kernel, dilation=(2, 3)),
+        lambda: conv2d(image, kernel[:, :, None, None], dilation=(2, 3)),
+    ):
+        with pytest.raises(ValueError) as caught:
+            call()
+        assert str(caught.value) == expected
+    with pytest.raises(ValueError, match=r"^image: 4x6 is smaller than the 5x5 pool, so"):
+        pool(image, "max", size=5)

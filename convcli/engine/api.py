@@ -146,7 +146,7 @@ def convolve(
     image, weights = _validate(image, kernel, padding, border, strategy, threads)
     dtype = working_dtype(image.dtype)
     geometry = Geometry(weights.shape, padding, stride, dilation)
-    shape = _checked_shape(image, geometry)
+    shape = geometry.checked_output_shape(image.shape)
     out = np.empty(shape, dtype=dtype)
     _run(image, weights, geometry, border, strategy, threads, dtype, ArraySink(out))
     return out
@@ -202,7 +202,7 @@ def convolve_uint8(
     if not (math.isfinite(scale) and math.isfinite(offset)):
         raise ValueError("scale and offset must be finite")
     geometry = Geometry(weights.shape, padding, stride, dilation)
-    shape = _checked_shape(first, geometry)
+    shape = geometry.checked_output_shape(first.shape)
     out = np.empty((*shape, channels) if channels else shape, dtype=np.uint8)
     dtype = np.dtype(np.float32)
     # Several channels: a pixel is clipped if any of its channels is, so the
@@ -249,17 +249,6 @@ def sample_centres(image: ArrayLike, geometry: Geometry, border: str = "zero") -
 
 
 # --- running a strategy over row bands ------------------------------------------
-
-
-def _checked_shape(image: np.ndarray, geometry: Geometry) -> tuple[int, int]:
-    if not geometry.fits(image.shape):
-        kh, kw = geometry.kernel_shape
-        spread = "" if geometry.dilation == (1, 1) else " dilated to {}x{}".format(*geometry.span)
-        raise ValueError(
-            f"image: {image.shape[0]}x{image.shape[1]} is smaller than the "
-            f"{kh}x{kw} kernel{spread}, so padding='valid' leaves nothing; use padding='same'"
-        )
-    return geometry.output_shape(image.shape)
 
 
 def _run(

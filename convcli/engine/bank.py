@@ -135,14 +135,7 @@ def conv2d(
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32, float64 or None; got {dtype}")
     geometry = Geometry(bank.shape[:2], padding, stride, dilation)
-    if not geometry.fits(pixels.shape):
-        kh, kw = geometry.kernel_shape
-        raise ValueError(
-            f"image: {pixels.shape[0]}x{pixels.shape[1]} is smaller than the {kh}x{kw} "
-            f"kernel (span {geometry.span[0]}x{geometry.span[1]}), so padding='valid' "
-            "leaves nothing; use padding='same'"
-        )
-    oh, ow = geometry.output_shape(pixels.shape)
+    oh, ow = geometry.checked_output_shape(pixels.shape)
     out = np.empty((oh, ow, bank.shape[3]), dtype=dtype)
     reader = PaddedReader(pixels, geometry.pads(pixels.shape), border, dtype)
     plan = Bank(bank, dtype, geometry, offsets)

@@ -127,6 +127,18 @@ class Geometry:
         """Whether the result has at least one pixel."""
         return min(self.output_shape(image_shape)) > 0
 
+    def checked_output_shape(self, image_shape: tuple[int, ...], what: str = "kernel") -> Pair:
+        """:meth:`output_shape`, or the one ``ValueError`` for a window (``what``:
+        kernel, pool) larger than the image under ``valid``, naming both sizes."""
+        if not self.fits(image_shape):
+            (kh, kw), (sh, sw) = self.kernel_shape, self.span
+            spread = "" if self.dilation == (1, 1) else f" dilated to {sh}x{sw}"
+            raise ValueError(
+                f"image: {image_shape[0]}x{image_shape[1]} is smaller than the {kh}x{kw} "
+                f"{what}{spread}, so padding='valid' leaves nothing; use padding='same'"
+            )
+        return self.output_shape(image_shape)
+
     def input_rows(self, r0: int, r1: int) -> Pair:
         """Padded rows ``p0:p1`` that output rows ``r0:r1`` read (the band plus its halo)."""
         s = self.stride[0]

@@ -87,14 +87,8 @@ def pool(
         pixels = pixels.astype(np.uint8)
     window = pair("size", size)
     geometry = Geometry(window, padding, window if stride is None else stride)
-    if not geometry.fits(pixels.shape):
-        raise ValueError(
-            f"image: {pixels.shape[0]}x{pixels.shape[1]} is smaller than the "
-            f"{geometry.kernel_shape[0]}x{geometry.kernel_shape[1]} pool, so "
-            "padding='valid' leaves nothing; use padding='same'"
-        )
+    oh, ow = geometry.checked_output_shape(pixels.shape, "pool")
     dtype = np.dtype(np.float32 if pixels.dtype == np.float32 else np.float64)
-    oh, ow = geometry.output_shape(pixels.shape)
     out = np.empty((oh, ow, *pixels.shape[2:]), dtype=dtype)
     work = pixels.dtype if kind == "max" else dtype
     plan = _Plan(pixels, geometry, kind, work)
