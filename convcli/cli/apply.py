@@ -247,6 +247,11 @@ def apply(
     ctx = click.get_current_context()
     jobs_given = ctx.get_parameter_source("jobs") is not click.core.ParameterSource.DEFAULT
     scheduler = scheduler_from(ctx, scheduler, scheduler_file, jobs_given=jobs_given)
+    if (normalize or flip) and any(isinstance(k, Bank) for k in kernel_specs):
+        raise click.UsageError(
+            f"--{'normalize' if normalize else 'flip'} changes 2-D kernels; a filter bank is "
+            "applied as stored (flip one with numpy: w[::-1, ::-1] for hwio)"
+        )
     try:
         chain = tuple(
             k if isinstance(k, Bank) else prepare(k, normalize=normalize, flip=flip)
