@@ -289,7 +289,8 @@ class Activation:
 
 @dataclass(frozen=True)
 class Pool:
-    """``--pool``: max or average pooling as TensorFlow's (:func:`convcli.pool`), applied last."""
+    """``--pool``: max or average pooling as TensorFlow's (:func:`convcli.pool`): the
+    last layer step, before :class:`Affine`."""
 
     kind: str = "max"
     size: Pair = (2, 2)

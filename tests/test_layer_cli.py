@@ -392,3 +392,14 @@ def test_maps_to_images_are_mapped_one_at_a_time(tmp_path, value_range):
         assert outcome.clipped == 0.0
         with Image.open(targets[5]) as written:  # each map stretched to its own range
             assert np.asarray(written).min() == 0 and np.asarray(written).max() == 255
+
+
+def test_the_pool_help_says_where_it_runs_in_the_fixed_order():
+    """Not 'applied last': --scale/--offset and --range come after the pool."""
+    from convcli.cli.apply import apply
+    from convcli.cli.gallery import gallery
+
+    for command in (apply, gallery):
+        (pool,) = [p for p in command.params if p.name == "pool"]
+        assert "after --activation and before --scale/--offset" in str(pool.help)
+        assert "last" not in str(pool.help)

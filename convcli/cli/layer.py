@@ -144,8 +144,8 @@ def layer_options(*, gallery: bool = False) -> Decorator:
             "--pool",
             type=PoolSpec(),
             default=None,
-            help=f"max|avg[:size=2,stride=size,padding=valid|same], applied last to {where} "
-            "(TensorFlow's MaxPool2D/AveragePooling2D).",
+            help=f"max|avg[:size=2,stride=size,padding=valid|same]: TensorFlow's MaxPool2D/"
+            f"AveragePooling2D over {where}, after --activation and before --scale/--offset.",
         ),
     ]
 
