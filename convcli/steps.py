@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from .engine import Geometry, conv2d, convolve, pool
-from .engine.geometry import pair
+from .engine.geometry import PADDINGS, check_choice, pair
+from .engine.pool import POOLS
 from .kernels import Kernel
 from .kernels.banks import Bank
 
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 COMBINES = ("magnitude", "max", "sum", "min", "maps")
+REDUCTIONS = COMBINES[:-1]  # the modes that are a Combine step
 ACTIVATIONS = ("relu",)
 Pair = tuple[int, int]
 
@@ -241,8 +243,11 @@ class Combine:
     mode: str
 
     def __post_init__(self) -> None:
-        if self.mode not in COMBINES[:-1]:
-            raise ValueError(f"combine must be one of {', '.join(COMBINES)}; got {self.mode!r}")
+        if self.mode not in REDUCTIONS:
+            raise ValueError(
+                f"a Combine step is one of {', '.join(REDUCTIONS)} ('maps' keeps the maps: "
+                f"no step); got {self.mode!r}"
+            )
 
     def output_shape(self, shape: tuple[int, ...]) -> tuple[int, int]:
         return shape[0], shape[1]
@@ -300,10 +305,8 @@ class Pool:
     def __post_init__(self) -> None:
         _set_pairs(self, size=self.size)
         _set_pairs(self, stride=self.size if self.stride is None else self.stride)
-        if self.padding not in ("valid", "same"):
-            raise ValueError(f"pool padding must be valid or same; got {self.padding!r}")
-        if self.kind not in ("max", "avg"):
-            raise ValueError(f"pool must be max or avg; got {self.kind!r}")
+        check_choice("pool padding", self.padding, PADDINGS[:2])
+        check_choice("pool", self.kind, POOLS)
 
     @property
     def geometry(self) -> Geometry:

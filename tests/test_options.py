@@ -33,3 +33,12 @@ def test_describe_holds_every_field_so_json_cannot_drift():
             assert field.name in doc
     assert (doc["scale"], doc["offset"]) == (3, 4)
     assert [s["step"] for s in doc["steps"]] == ["convolve", "affine"]
+
+
+def test_a_combine_step_refusing_maps_does_not_list_maps_as_accepted():
+    from convcli.steps import Combine
+
+    with pytest.raises(ValueError) as caught:
+        Combine("maps")
+    assert "magnitude, max, sum, min (" in str(caught.value)
+    assert "min, maps" not in str(caught.value)

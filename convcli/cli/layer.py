@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from ..engine.pool import POOLS
 from ..errors import KernelError
 from ..kernels.banks import LAYOUTS, parse_vector
 from ..steps import ACTIVATIONS, COMBINES, Pool
@@ -67,7 +68,7 @@ class PoolSpec(click.ParamType):
         if isinstance(value, Pool):
             return value
         kind, _, rest = str(value).strip().partition(":")
-        if kind.lower() not in ("max", "avg"):
+        if kind.lower() not in POOLS:
             self.fail(
                 f"{value!r}: the pool is max or avg, e.g. max or avg:size=3,stride=2", param, ctx
             )
