@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..engine.bank import LAYOUTS, to_hwio
 from ..errors import KernelError
 from .model import MAX_VALUE, Kernel
 
@@ -38,7 +39,6 @@ __all__ = [
 ]
 
 BANK_SUFFIXES = (".npy", ".npz", ".safetensors")
-LAYOUTS = ("hwio", "oihw")
 MAX_BANK_VALUES = 1 << 24  # 16M weights (64 MiB of float32): far beyond any first layer
 _RECIPES = {
     ".pt": "python -c \"import torch, numpy; numpy.save('conv1.npy', "
@@ -71,7 +71,7 @@ class Bank:
         if layout not in LAYOUTS:
             raise KernelError(f"unknown layout {layout!r}; use hwio or oihw", self.name)
         shape = self.weights.shape
-        bank = self.weights if layout == "hwio" else self.weights.transpose(2, 3, 1, 0)
+        bank = to_hwio(self.weights, layout)
         if bank.shape[2] not in (1, 3):
             other = "oihw" if layout == "hwio" else "hwio"
             axes = "(kh, kw, C_in, C_out)" if layout == "hwio" else "(C_out, C_in, kh, kw)"
