@@ -11,6 +11,7 @@ from ..errors import ConvcliError, KernelError
 from ..kernels import Kernel, prepare
 from ..kernels.banks import Bank
 from ..limits import MAX_PIXELS, MAX_PIXELS_CEILING
+from ..steps import Pool
 from . import common, signals, stdio
 from .cluster import Scheduler, cluster_options, open_executor, scheduler_from
 from .common import EXIT_FAILED
@@ -165,7 +166,7 @@ def apply(
     bias: tuple[float, ...] | None,
     combine: str | None,
     activation: str | None,
-    pool: object,
+    pool: Pool | None,
     normalize: bool,
     flip: bool,
     scale: float,

@@ -12,6 +12,7 @@ from rich.markup import escape
 from ..errors import one_line
 from ..kernels import KERNELS, Kernel
 from ..kernels.banks import Bank
+from ..steps import Pool
 from . import common
 from .common import EXIT_FAILED
 from .layer import layer_options, layer_settings
@@ -92,7 +93,7 @@ def gallery(
     bias: tuple[float, ...] | None,
     combine: str | None,
     activation: str | None,
-    pool: object,
+    pool: Pool | None,
     columns: int,
     overwrite: bool,
 ) -> None:
