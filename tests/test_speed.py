@@ -115,6 +115,27 @@ def test_convolve_uint8_filters_each_channel_as_its_own_image():
     assert (stats.minimum, stats.maximum) == pytest.approx((raw.min(), raw.max()), abs=1e-3)
 
 
+def test_colour_fused_memory_is_the_result_and_a_mask_not_float_channels():
+    """The issue's 694 MB came from float64 channels; now the extra memory is the
+    clipped-pixel mask (1 byte a pixel) and band buffers. Bound: a quarter of one
+    float32 channel beyond result + mask (one float32 channel alone would be 4x)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (1500, 2000, 3), dtype=np.uint8)
+    sharpen = KERNELS["sharpen"].weights
+    convolve_uint8(pixels[:50], sharpen, padding="same", threads=1)  # warm up imports
+    tracemalloc.start()
+    try:
+        result = convolve_uint8(pixels, sharpen, padding="same", threads=1, stats=ClipStats())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    mask = pixels.shape[0] * pixels.shape[1]
+    extra = peak - result.nbytes - mask
+    assert extra < mask * 4 // 4, f"{extra} bytes beyond the result and the mask"
+
+
 def test_only_8_bit_gray_into_an_8_bit_image_is_fused():
     options = Options.build(KERNELS["blur"], overwrite=True, png_compression=9)
     assert fused_8bit(photo(), options)
