@@ -67,6 +67,7 @@ bench: $(VENV)/.installed-bench
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_cli.py
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_layer.py
 	@if [ -f benchmarks/bench_batch.py ]; then $(BENCH_ENV) $(BIN)/python benchmarks/bench_batch.py; fi
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_jobs.py
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_dask.py
 
 # TensorFlow itself, to check that convcli computes a Conv2D layer's and pooling's numbers

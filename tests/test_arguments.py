@@ -119,3 +119,42 @@ def test_a_relative_size_still_obeys_max_pixels(tmp_path):
     assert not (tmp_path / "o.png").exists()
     for bad in ["0x", "x0", "0%", "abc", "x"]:
         assert run("apply", "-k", "blur", "-s", bad, "a.png", "b.png").exit_code == 2, bad
+
+
+def test_the_default_jobs_are_decided_from_the_plan(tmp_path, monkeypatch):
+    """Small batches stay in-process (a pool costs ~0.25 s); big ones use every CPU."""
+    from convcli.batch import executors
+    from convcli.batch.plan import Job, estimate_seconds
+
+    monkeypatch.setattr(executors, "usable_cpus", lambda: 2)
+    small, photos = [], []
+    for i in range(60):
+        for group, size, where in [(small, 4_300, "s"), (photos, 590_000, "p")]:
+            path = tmp_path / f"{where}{i}.jpg"
+            with open(path, "wb") as handle:
+                handle.truncate(size)  # sparse: only the size in bytes matters here
+            group.append(Job(path, tmp_path / f"{where}{i}.png"))
+    assert estimate_seconds(small[:50]) < executors.POOL_PAYS_AFTER
+    assert executors.default_workers(50, estimate_seconds(small[:50])) == 1
+    assert executors.default_workers(60, estimate_seconds(photos)) == 2
+    assert executors.default_workers(1, estimate_seconds(photos[:1])) == 1
+
+
+def test_j_0_means_every_usable_cpu_and_the_json_says_what_was_chosen(tmp_path, monkeypatch):
+    import json
+
+    from PIL import Image
+
+    import convcli.cpus
+
+    monkeypatch.setattr(convcli.cpus, "usable_cpus", lambda: 3)
+    (tmp_path / "in").mkdir()
+    for i in range(4):
+        Image.new("L", (8, 8), i).save(tmp_path / "in" / f"p{i}.png")
+    chosen = {}
+    for jobs in ([], ["-j", "0"]):
+        out = tmp_path / f"out{len(jobs)}"
+        result = run("apply", "-k", "blur", "--json", *jobs, tmp_path / "in", out)
+        assert result.exit_code == 0, result.output
+        chosen[bool(jobs)] = json.loads(result.stdout)["options"]["jobs"]
+    assert chosen == {False: 1, True: 3}

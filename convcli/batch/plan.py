@@ -25,7 +25,16 @@ from ..limits import IMAGE_FORMATS
 from ..options import Options
 from .jobs import Result
 
-__all__ = ["DEFAULT_NAME", "NAME_FIELDS", "Job", "Plan", "PlanError", "image_extensions", "plan"]
+__all__ = [
+    "DEFAULT_NAME",
+    "NAME_FIELDS",
+    "Job",
+    "Plan",
+    "PlanError",
+    "estimate_seconds",
+    "image_extensions",
+    "plan",
+]
 
 DEFAULT_NAME = "{stem}.png"
 MAPS_NAME = "{stem}-{map:02d}.png"  # the default when each input makes several maps
@@ -66,6 +75,30 @@ class Plan:
     @property
     def total(self) -> int:
         return len(self.jobs) + len(self.settled)
+
+
+#: In-process seconds per job and per input byte, measured on this 2-core
+#: machine for grayscale + a 3x3 kernel + PNG: a 160x120 JPEG (4 KB) takes about
+#: 9 ms, a 1600x1200 photo (590 KB) about 150 ms. Compressed formats cost more per
+#: byte than PNG, TIFF, BMP or PPM, which hold 1-3 bytes per pixel.
+SECONDS_PER_JOB = 0.008
+SECONDS_PER_BYTE = {".jpg": 0.25e-6, ".jpeg": 0.25e-6, ".webp": 0.25e-6}
+SECONDS_PER_RAW_BYTE = 0.06e-6
+
+
+def estimate_seconds(jobs: Sequence[Job]) -> float:
+    """How long ``jobs`` would take in this process, from their inputs' sizes in
+    bytes (one ``stat`` each, no image opened): enough to tell whether starting
+    worker processes pays (:func:`~convcli.batch.executors.default_workers`)."""
+    total = 0.0
+    for job in jobs:
+        try:
+            size = os.stat(job.source).st_size
+        except (OSError, ValueError):
+            size = 0
+        per_byte = SECONDS_PER_BYTE.get(job.source.suffix.lower(), SECONDS_PER_RAW_BYTE)
+        total += SECONDS_PER_JOB + size * per_byte
+    return total
 
 
 def image_extensions() -> frozenset[str]:

@@ -22,7 +22,7 @@ from ..imageio.targets import compare_path
 from ..options import Options
 from .executors import Executor, WorkerLost, default_workers, local
 from .jobs import Result, run_job
-from .plan import Job, Plan
+from .plan import Job, Plan, estimate_seconds
 
 __all__ = ["run"]
 
@@ -38,7 +38,8 @@ def run(
 ) -> Iterator[Result]:
     """Yield the plan's settled results, then one result per job as it finishes.
 
-    ``jobs``: worker processes (``None``: :func:`default_workers`); 1 runs in
+    ``jobs``: worker processes (``None``: :func:`default_workers` from the
+    plan's :func:`estimate_seconds`); 1 runs in
     this process; ``executor`` overrides both. ``fail_fast``: after the first
     failure no new job starts (those in flight finish). ``on_start(job)`` is
     called as each job is handed out. The jobs see ``options`` with
@@ -65,7 +66,11 @@ def run(
                 yield Result.of_job(job, "failed", error)
             return
     if executor is None:
-        workers = default_workers(len(plan.jobs)) if jobs is None else min(jobs, len(plan.jobs))
+        workers = (
+            default_workers(len(plan.jobs), estimate_seconds(plan.jobs))
+            if jobs is None
+            else min(jobs, len(plan.jobs))
+        )
         executor = local(workers)
     if executor.threads_per_task is not None:
         options = replace(options, threads=executor.threads_per_task)

@@ -113,9 +113,10 @@ from .streams import EXIT_STDOUT_CLOSED, StdoutClosed, discard_stdout
 @click.option(
     "-j",
     "--jobs",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=0),
     default=None,
-    help="Worker processes; 1 runs in-process. Default: the usable CPUs, at most one per 4 inputs.",
+    help="Worker processes; 1 runs in-process, 0 every usable CPU. Default: decided from "
+    "the inputs' number and sizes: in-process unless workers pay for their start-up.",
 )
 @cluster_options
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed input.")
@@ -235,6 +236,8 @@ def apply(
       convcli apply -k conv1.npy --bias b.npy --activation relu --pool max in.jpg maps/
     """
     from ..batch import PlanError, default_workers, plan, run
+    from ..batch.plan import estimate_seconds
+    from ..cpus import usable_cpus
     from ..errors import OutputError
     from ..imageio.formats import output_format
     from ..pipeline import Options
@@ -325,7 +328,10 @@ def apply(
         for warning in () if quiet else kernel.warnings:
             common.say("warning", str(warning))
     pending = len(batch.jobs)
-    workers = default_workers(pending) if jobs is None else max(1, min(jobs, pending))
+    if jobs is None:  # from what the plan knows: do workers pay for this batch?
+        workers = default_workers(pending, estimate_seconds(batch.jobs))
+    else:  # -j 0: every usable CPU, as make and xargs users expect
+        workers = max(1, min(jobs or usable_cpus(), pending))
     settings = {
         **options.describe(),
         "skip_existing": skip_existing,

@@ -27,9 +27,25 @@ __all__ = [
 ]
 
 
-def default_workers(jobs: int) -> int:
-    """The usable CPUs, but at most one per 4 jobs: starting a worker costs
-    about as much as filtering a few photos, so a small batch runs in-process."""
+#: Starting a pool (the forkserver, its imports, the workers) costs about
+#: 0.25 s here, and the workers then share the CPUs: below this much
+#: estimated in-process work, -j 1 is as fast or faster (issue 13: never more
+#: than 10% slower by default; see benchmarks/bench_jobs.py).
+POOL_PAYS_AFTER = 1.0  # seconds of estimated work
+
+
+def default_workers(jobs: int, seconds: float | None = None) -> int:
+    """Worker processes for ``jobs`` jobs estimated at ``seconds`` of work in-process.
+
+    With an estimate (:func:`convcli.batch.plan.estimate_seconds`): one (in
+    this process) below :data:`POOL_PAYS_AFTER`, else every usable CPU (at
+    most one per job). Without one: the usable CPUs, but at most one per 4 jobs.
+
+    >>> default_workers(50, 0.4), default_workers(1, 9.0)
+    (1, 1)
+    """
+    if seconds is not None:
+        return 1 if seconds < POOL_PAYS_AFTER else max(1, min(usable_cpus(), jobs))
     return max(1, min(usable_cpus(), jobs // 4))
 
 
