@@ -17,12 +17,17 @@ from .terminal import console_script, run_in_terminal
 pytestmark = pytest.mark.slow
 
 
+# Enough work per image (upscaled, a wide kernel) that a run is still going
+# when the signal comes, however fast the engine gets.
+SLOW = ["apply", "-k", "gaussian:sigma=6", "-p", "same", "-b", "reflect", "-s", "1600x1200"]
+
+
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory):
     folder = tmp_path_factory.mktemp("signals") / "photos"
     folder.mkdir()
     rng = np.random.default_rng(9)
-    for i in range(24):
+    for i in range(40):
         pixels = rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)
         Image.fromarray(pixels).save(folder / f"p{i:02d}.jpg")
     return folder
@@ -90,7 +95,7 @@ def check_left_behind(out: Path) -> None:
 )
 def test_a_signal_ends_the_run_cleanly(tmp_path, photos, signum, jobs, whole_group):
     out = tmp_path / "out"
-    args = ["apply", "-k", "gaussian:sigma=3", "-p", "same", "-j", jobs, photos, out]
+    args = [*SLOW, "-j", jobs, photos, out]
     process = start(args, tmp_path)
     wait_for_outputs(out, 1, process)
     if whole_group:
@@ -113,7 +118,7 @@ def test_a_terminal_that_closes_hangs_up_the_run(tmp_path, photos):
     """The pty's master closes: SIGHUP to the foreground group, as when a window closes."""
     out = tmp_path / "out"
     done = run_in_terminal(
-        "apply", "-k", "gaussian:sigma=3", "-p", "same", "-j", "2", photos, out,
+        *SLOW, "-j", "2", photos, out,
         cwd=tmp_path, hang_up=lambda: out.is_dir() and any(out.glob("*.png")),
     )  # fmt: skip
     assert done.returncode == 129, done.screen
