@@ -95,6 +95,9 @@ def _silence() -> None:
     for name in list(logging.root.manager.loggerDict):
         if name == "distributed" or name.startswith("distributed."):
             logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    # tornado logs a callback's "Connection reset by peer" with its traceback
+    # when the scheduler dies under a running client.
+    logging.getLogger("tornado").setLevel(logging.CRITICAL + 1)
 
 
 def _why(address: str, timeout: float) -> str:
