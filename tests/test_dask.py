@@ -36,6 +36,16 @@ FAST = ["-k", "sharpen", "-p", "same"]
 K5 = "1,2,3,4,5;2,3,4,5,1;3,4,5,1,2;4,5,1,2,3;5,1,2,3,7"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _scratch_space(tmp_path_factory):
+    """Local clusters started here keep their dask-scratch-space in the tests' folder."""
+    import dask
+
+    folder = tmp_path_factory.mktemp("dask-scratch")
+    with dask.config.set({"temporary-directory": str(folder)}):
+        yield
+
+
 @pytest.fixture(scope="module")
 def address():
     cluster = distributed.LocalCluster(

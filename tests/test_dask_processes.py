@@ -132,6 +132,16 @@ def wait_for_outputs(proc: subprocess.Popen[str], folder: Path, count: int = 1) 
     wait_until(some, 60, f"{count} output(s) in {folder}")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _scratch_space(tmp_path_factory):
+    """Local clusters started here keep their dask-scratch-space in the tests' folder."""
+    import dask
+
+    folder = tmp_path_factory.mktemp("dask-scratch")
+    with dask.config.set({"temporary-directory": str(folder)}):
+        yield
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     with DaskProcesses(tmp_path_factory.mktemp("dask-cluster"), workers=2) as processes:
