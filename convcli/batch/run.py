@@ -20,7 +20,7 @@ from ..errors import ConvcliError, OutputError
 from ..imageio.atomic import sweep_temporaries
 from ..imageio.targets import compare_path
 from ..options import Options
-from .executors import Executor, WorkerLost, default_workers, local
+from .executors import Executor, ExecutorFailed, WorkerLost, default_workers, local
 from .jobs import Result, run_job
 from .plan import Job, Plan, estimate_seconds
 
@@ -101,7 +101,7 @@ def run(
             yield result
             if fail_fast and result.status == "failed":
                 stop = True
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, ExecutorFailed):  # a lost cluster stops like an interrupt
         _close(results)  # workers stopped: now see which of their jobs got done
         for job in list(in_flight.values()):
             if _written_since(job, started, options):

@@ -85,19 +85,19 @@ def open_cluster(
 
 
 def _silence() -> None:
-    """Keep distributed's log lines (reconnect attempts, tracebacks) off stderr.
+    """Keep distributed's and tornado's log lines (reconnects, tracebacks) off stderr.
 
     Its logging config gives some loggers levels of their own
     (``distributed.client``...), so the parent's level is not enough.
     """
     import distributed  # noqa: F401  (sets its loggers up)
 
-    for name in list(logging.root.manager.loggerDict):
-        if name == "distributed" or name.startswith("distributed."):
-            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     # tornado logs a callback's "Connection reset by peer" with its traceback
-    # when the scheduler dies under a running client.
-    logging.getLogger("tornado").setLevel(logging.CRITICAL + 1)
+    # when the scheduler dies under a running client; Dask's logging config
+    # gives tornado.application a level of its own too.
+    for name in ["tornado", *logging.root.manager.loggerDict]:
+        if name.split(".")[0] in ("distributed", "tornado"):
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 def _why(address: str, timeout: float) -> str:
