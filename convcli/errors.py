@@ -67,3 +67,7 @@ class Terminated(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
+
+
+class PlanError(ConvcliError):
+    """The arguments cannot be turned into jobs (a usage error, exit 2)."""

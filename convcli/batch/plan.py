@@ -14,16 +14,16 @@ from __future__ import annotations
 import glob
 import os
 import re
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConvcliError
+from ..errors import ConvcliError, PlanError
 from ..imageio.targets import check_target, compare_path, file_in_the_way, is_same_file
 from ..limits import IMAGE_FORMATS
 from ..options import Options
 from .jobs import Result
+from .names import DEFAULT_NAME, NAME_FIELDS, check_template, maps_template, render
 
 __all__ = [
     "DEFAULT_NAME",
@@ -36,14 +36,7 @@ __all__ = [
     "plan",
 ]
 
-DEFAULT_NAME = "{stem}.png"
-MAPS_NAME = "{stem}-{map:02d}.png"  # the default when each input makes several maps
-NAME_FIELDS = ("stem", "ext", "dir", "kernel", "padding", "index", "map")
 _GLOB_MAGIC = re.compile(r"[*?[]")
-
-
-class PlanError(ConvcliError):
-    """The arguments cannot be turned into jobs (a usage error, exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +144,7 @@ def plan(
     maps = options.maps if options else 1
     slash = os.fspath(destination).endswith(("/", os.sep))
     destination = Path(destination)
-    template = _check_template(name if name is not None else DEFAULT_NAME, fields)
+    template = check_template(name if name is not None else DEFAULT_NAME, fields)
     sources: list[tuple[Path, Path, str]] = []  # (input file, output folder, {dir})
     settled: list[Result] = []
     expanded_any = False
@@ -216,21 +209,19 @@ def plan(
         raise PlanError(f"{str(blocker)!r} is a file, not a folder", destination)
     per_map = False
     if maps > 1:
-        per_map, template = _maps_template(maps, name, template, as_folder, destination)
+        per_map, template = maps_template(maps, name, template, as_folder, destination)
     jobs = []
     by_name = "{dir" in template  # the name says where: no mirroring on top of it
     for index, (source, folder, below) in enumerate(sources, start=1):
         folder = destination if by_name else folder
         if per_map and as_folder:
             targets = tuple(
-                folder / _render(template, source, fields, index, m, below) for m in range(maps)
+                folder / render(template, source, fields, index, m, below) for m in range(maps)
             )
             jobs.append(Job(source, targets[0], index, targets, below))
             continue
         target = (
-            folder / _render(template, source, fields, index, 0, below)
-            if as_folder
-            else destination
+            folder / render(template, source, fields, index, 0, below) if as_folder else destination
         )
         jobs.append(Job(source, target, index, below=below))
     _check_collisions(jobs, template)
@@ -281,60 +272,6 @@ def _scan_folder(
     return found, skipped, subfolders, unreadable
 
 
-def _maps_template(
-    maps: int, name: str | None, template: str, as_folder: bool, destination: Path
-) -> tuple[bool, str]:
-    """``(one file per map?, template)`` when each input makes several maps.
-
-    One ``.npy`` per input holds them all ``(H, W, maps)``; image formats
-    take one file per map, named with ``{map}`` (default ``{stem}-{map:02d}.png``).
-    """
-    if not as_folder:
-        if destination.suffix.lower() == ".npy":
-            return False, template
-        raise PlanError(
-            f"each input makes {maps} maps: OUTPUT must be a folder (one image per map, "
-            "see --name {map}) or a .npy file (all maps in one array)",
-            destination,
-        )
-    if name is None:
-        return True, MAPS_NAME
-    if name.lower().endswith(".npy"):
-        return False, template
-    if "{map" not in name:
-        raise PlanError(
-            f"--name {name!r}: each input makes {maps} maps; put {{map}} in the name "
-            "(e.g. '{stem}-{map:02d}.png') or write .npy files"
-        )
-    return True, template
-
-
-def _check_template(template: str, fields: dict[str, str]) -> str:
-    """Refuse a ``--name`` template that cannot make a file name."""
-    try:
-        names = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
-    except ValueError as exc:
-        raise PlanError(f"--name {template!r}: {exc}") from None
-    for name in names:
-        if name not in NAME_FIELDS:
-            raise PlanError(
-                f"--name {template!r}: unknown field {{{name}}}; "
-                f"use {', '.join('{' + f + '}' for f in NAME_FIELDS)}"
-            )
-    try:
-        sample = _render(template, Path("photo.jpg"), fields, 1, 0)
-    except (ValueError, TypeError, IndexError) as exc:
-        raise PlanError(f"--name {template!r}: {exc}") from None
-    if "/" in sample or os.sep in sample or sample in ("", ".", ".."):
-        raise PlanError(f"--name {template!r}: must make a file name, not a path")
-    if "{dir" in template and not template.startswith("{dir}"):
-        raise PlanError(
-            f"--name {template!r}: {{dir}} is a folder path ending in '/'; "
-            "put it first, as in '{dir}{stem}.png'"
-        )
-    return template
-
-
 def _fixed_prefix(pattern: str) -> Path:
     """The folders of a glob pattern before its first wildcard: ``coll`` for
     ``coll/**/*.jpg``, ``.`` for ``*.png``."""
@@ -353,25 +290,6 @@ def _below(folder: Path, top: Path) -> str:
     if relative == "." or relative.startswith(".."):
         return ""
     return Path(relative).as_posix() + "/"
-
-
-def _render(
-    template: str,
-    source: Path,
-    fields: dict[str, str],
-    index: int,
-    map_index: int = 0,
-    below: str = "",
-) -> str:
-    return template.format(
-        map=map_index,
-        dir=below,
-        stem=source.stem,
-        ext=source.suffix[1:],
-        kernel=re.sub(r"[^\w.+-]+", "-", fields["kernel"]).strip("-") or "kernel",
-        padding=fields["padding"],
-        index=index,
-    )
 
 
 def _check_collisions(jobs: list[Job], template: str) -> None:
