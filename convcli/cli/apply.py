@@ -10,21 +10,20 @@ import click
 from ..errors import ConvcliError, KernelError
 from ..kernels import Kernel, prepare
 from ..kernels.banks import Bank
-from ..limits import MAX_PIXELS, MAX_PIXELS_CEILING
 from ..steps import Pool
 from . import common, signals, stdio
 from .cluster import Scheduler, cluster_options, open_executor, scheduler_from
 from .common import EXIT_FAILED
 from .layer import layer_options, layer_settings
 from .params import (
-    Background,
     FilePath,
     KernelSpec,
-    Number,
     border_option,
     color_option,
+    kernel_arithmetic_options,
     padding_option,
     range_option,
+    reading_limit_options,
     size_option,
 )
 from .report import BatchReport
@@ -51,22 +50,7 @@ from .streams import EXIT_STDOUT_CLOSED, StdoutClosed, discard_stdout
 )
 @border_option("What lies outside the image for same/full padding (numpy.pad's names).")
 @layer_options()
-@click.option("--normalize", is_flag=True, help="Divide each kernel by the sum of its weights.")
-@click.option(
-    "--flip", is_flag=True, help="Rotate each kernel by 180 degrees (a true convolution)."
-)
-@click.option(
-    "--scale",
-    type=Number(nonzero=True),
-    default=1.0,
-    help="Divide the result by this number, e.g. 16 or 1/16 (after every kernel).",
-)
-@click.option(
-    "--offset",
-    type=Number(),
-    default=0.0,
-    help="Then add this number, e.g. 128 to see both signs of an edge kernel.",
-)
+@kernel_arithmetic_options()
 @range_option("How results become 0..255: clip, abs (magnitude, then clip), rescale (min..max).")
 @color_option("Filter R, G, B separately; keep alpha.")
 @click.option(
@@ -80,20 +64,7 @@ from .streams import EXIT_STDOUT_CLOSED, StdoutClosed, discard_stdout
     "Resize (after grayscale) to WxH, N for NxN (224, as the tutorial), 224x or x224 "
     "(that width or height, keeping the shape) or 50%. Default: keep the size."
 )
-@click.option(
-    "--max-pixels",
-    type=click.IntRange(1, MAX_PIXELS_CEILING),
-    default=MAX_PIXELS,
-    show_default=True,
-    help="Refuse, unread, inputs whose header declares more pixels (decompression bombs).",
-)
-@click.option(
-    "--background",
-    type=Background(),
-    default="white",
-    show_default=True,
-    help="What transparency is flattened over: a gray level 0-255 or a colour name.",
-)
+@reading_limit_options()
 @click.option("-f", "--overwrite", is_flag=True, help="Replace outputs that already exist.")
 @click.option(
     "--skip-existing",

@@ -20,20 +20,19 @@ import click
 from ..errors import ConvcliError, KernelError
 from ..kernels import Kernel, prepare
 from ..kernels.banks import Bank
-from ..limits import MAX_PIXELS, MAX_PIXELS_CEILING
 from ..steps import ACTIVATIONS, Pool
 from . import common
 from .common import EXIT_FAILED
 from .layer import BiasSpec, PoolSpec, StepPair, layer_settings
 from .params import (
-    Background,
     FilePath,
     KernelSpec,
-    Number,
     border_option,
     color_option,
+    kernel_arithmetic_options,
     padding_option,
     range_option,
+    reading_limit_options,
     size_option,
 )
 from .streams import write_stdout
@@ -69,10 +68,7 @@ class Position(click.ParamType):
 )
 @padding_option("valid", "valid: no padding. same: keep the size. full: pad k-1 on every side.")
 @border_option("What the padding cells hold (numpy.pad's names).")
-@click.option("--normalize", is_flag=True, help="Divide the kernel by the sum of its weights.")
-@click.option("--flip", is_flag=True, help="Rotate the kernel 180° (a true convolution).")
-@click.option("--scale", type=Number(nonzero=True), default=1.0, help="Divide the result by X.")
-@click.option("--offset", type=Number(), default=0.0, help="Add Y to the result, e.g. 128.")
+@kernel_arithmetic_options("the kernel")
 @range_option("How results become 0..255: clip, abs (magnitude, then clip), rescale (min..max).")
 @color_option("Read the image in colour; --channel picks the one explained.")
 @click.option(
@@ -82,20 +78,7 @@ class Position(click.ParamType):
     help="With --color: the channel to explain (default R).",
 )
 @size_option("Resize (after grayscale) to WxH, N, 224x, x224 or 50%, as 'apply' does.")
-@click.option(
-    "--max-pixels",
-    type=click.IntRange(1, MAX_PIXELS_CEILING),
-    default=MAX_PIXELS,
-    show_default=True,
-    help="Refuse, unread, images whose header declares more pixels.",
-)
-@click.option(
-    "--background",
-    type=Background(),
-    default="white",
-    show_default=True,
-    help="What transparency is flattened over: a gray level 0-255 or a colour name.",
-)
+@reading_limit_options()
 @click.option(
     "--at",
     "at",

@@ -23,6 +23,7 @@ from ..kernels import (
     parse_number,
 )
 from ..kernels.banks import BANK_SUFFIXES, Bank, load_bank, names_bank
+from ..limits import MAX_PIXELS, MAX_PIXELS_CEILING
 from ..pipeline import RANGES
 
 if TYPE_CHECKING:
@@ -61,6 +62,60 @@ def range_option(help: str) -> Decorator:
         default="clip",
         show_default=True,
         help=help,
+    )
+
+
+def _all(*decorators: Decorator) -> Decorator:
+    """Several options as one decorator, listed in ``--help`` in the order given."""
+
+    def apply(command: Callable[..., Any]) -> Callable[..., Any]:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return apply
+
+
+def kernel_arithmetic_options(each: str = "each kernel") -> Decorator:
+    """``--normalize``, ``--flip``, ``--scale`` and ``--offset``, for every command that
+    filters: one definition, so their meaning cannot differ between commands."""
+    return _all(
+        click.option("--normalize", is_flag=True, help=f"Divide {each} by the sum of its weights."),
+        click.option(
+            "--flip", is_flag=True, help=f"Rotate {each} by 180 degrees (a true convolution)."
+        ),
+        click.option(
+            "--scale",
+            type=Number(nonzero=True),
+            default=1.0,
+            help="Divide the result by this number, e.g. 16 or 1/16 (after every kernel).",
+        ),
+        click.option(
+            "--offset",
+            type=Number(),
+            default=0.0,
+            help="Then add this number, e.g. 128 to see both signs of an edge kernel.",
+        ),
+    )
+
+
+def reading_limit_options() -> Decorator:
+    """``--max-pixels`` and ``--background``: how an input is read, the same everywhere."""
+    return _all(
+        click.option(
+            "--max-pixels",
+            type=click.IntRange(1, MAX_PIXELS_CEILING),
+            default=MAX_PIXELS,
+            show_default=True,
+            help="Refuse, unread, inputs whose header declares more pixels (decompression bombs).",
+        ),
+        click.option(
+            "--background",
+            type=Background(),
+            default="white",
+            show_default=True,
+            help="What transparency is flattened over: a gray level 0-255 or a colour name.",
+        ),
     )
 
 
