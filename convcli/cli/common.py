@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import traceback
+from collections.abc import Iterator
+from os import PathLike
 from typing import TYPE_CHECKING
 
-from ..errors import one_line
+from ..errors import ConvcliError, one_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -90,3 +93,20 @@ def say(kind: str, message: str) -> None:
     stderr().print(
         f"convcli: {kind}: {one_line(message)}", markup=False, highlight=False, soft_wrap=True
     )
+
+
+@contextlib.contextmanager
+def one_image(image: str | PathLike[str], notes: list[str]) -> Iterator[None]:
+    """How a one-image command (``gallery``, ``explain``) fails: one error line and
+    exit 1 (the traceback too with ``--debug``); the reader's notes about the
+    image as warnings, whether or not it failed."""
+    try:
+        yield
+    except ConvcliError as exc:
+        if debug:
+            traceback.print_exception(exc, file=sys.stderr)
+        say("error", str(exc))
+        sys.exit(EXIT_FAILED)
+    finally:
+        for note in notes:
+            say("warning", f"{image}: {note}")

@@ -10,19 +10,16 @@ encode the few symbols used.
 from __future__ import annotations
 
 import json
-import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..errors import ConvcliError, KernelError
+from ..errors import KernelError
 from ..kernels import Kernel, prepare
 from ..kernels.banks import Bank
 from ..steps import ACTIVATIONS, Pool
 from . import common
-from .common import EXIT_FAILED
 from .layer import BiasSpec, PoolSpec, StepPair, layer_settings
 from .params import (
     FilePath,
@@ -231,7 +228,7 @@ def explain(
     except (ValueError, UnsupportedError) as exc:
         raise click.UsageError(str(exc)) from None
     notes: list[str] = []
-    try:
+    with common.one_image(image, notes):
         if animate is not None:
             from ..imageio.targets import check_target
 
@@ -255,14 +252,6 @@ def explain(
 
             plane = pixels if picked is None else pixels[..., picked]
             frames = write_animation(result, plane, animate, overwrite=overwrite)
-    except ConvcliError as exc:
-        if common.debug:
-            traceback.print_exception(exc, file=sys.stderr)
-        common.say("error", str(exc))
-        sys.exit(EXIT_FAILED)
-    finally:
-        for note in notes:
-            common.say("warning", f"{image}: {note}")
     from .explain_view import reading, render_text
 
     if as_json:

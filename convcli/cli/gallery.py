@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import traceback
 from pathlib import Path
 
 import click
@@ -14,7 +12,6 @@ from ..kernels import KERNELS, Kernel
 from ..kernels.banks import Bank
 from ..steps import Pool
 from . import common
-from .common import EXIT_FAILED
 from .layer import layer_options, layer_settings
 from .params import (
     FilePath,
@@ -155,7 +152,7 @@ def gallery(
         if runs[-1].channels == 1 and color:
             raise click.UsageError(f"{spec.name}: the bank reads gray images; drop --color")
     notes: list[str] = []
-    try:
+    with common.one_image(image, notes):
         check_target(image, output, overwrite=overwrite)
         shown_color = color or any(run.channels == 3 for run in runs)
         loaded = load_image(image, size, color=shown_color, notes=notes)
@@ -180,14 +177,6 @@ def gallery(
                 panels.append(Panel(picture, f"{label}, {settings}", origin=offset))
         sheet = contact_sheet(panels, columns=columns)
         save_sheet(sheet.image, output, overwrite=overwrite)
-    except ConvcliError as exc:
-        if common.debug:
-            traceback.print_exception(exc, file=sys.stderr)
-        common.say("error", str(exc))
-        sys.exit(EXIT_FAILED)
-    finally:
-        for note in notes:
-            common.say("warning", f"{image}: {note}")
     common.stderr().print(
         f"[green]✓[/] {escape(one_line(str(output)))} "
         f"[dim]({sheet.image.shape[1]}x{sheet.image.shape[0]})[/]: "
