@@ -18,9 +18,9 @@ import click
 from ..errors import KernelError
 from ..kernels import Kernel, prepare
 from ..kernels.banks import Bank
-from ..steps import ACTIVATIONS, Pool
+from ..steps import Pool
 from . import common
-from .layer import BiasSpec, PoolSpec, StepPair, layer_settings
+from .layer import layer_options, layer_settings
 from .params import (
     FilePath,
     KernelSpec,
@@ -93,36 +93,7 @@ class Position(click.ParamType):
     help="Also draw the window sliding over the image: FILE.gif, or FILE.png (animated PNG).",
 )
 @click.option("-f", "--overwrite", is_flag=True, help="Replace the --animate file if it exists.")
-@click.option(
-    "--stride",
-    type=StepPair(),
-    default="1",
-    show_default=True,
-    help="Steps between output pixels (N or ROWS,COLS), as for 'apply'.",
-)
-@click.option(
-    "--dilation",
-    type=StepPair(),
-    default="1",
-    show_default=True,
-    help="Steps between the kernel's taps (N or ROWS,COLS), as for 'apply'.",
-)
-@click.option(
-    "--bias",
-    type=BiasSpec(),
-    default=None,
-    help="One value (or a one-value array FILE[#NAME]) added after the convolution.",
-)
-@click.option(
-    "--activation",
-    type=click.Choice(ACTIVATIONS, case_sensitive=False),
-    default=None,
-    help="relu: negative values become 0 (after the bias).",
-)
-# apply's options that are not one window's story: accepted, to refuse them plainly
-@click.option("--pool", type=PoolSpec(), default=None, hidden=True)
-@click.option("--combine", default=None, hidden=True)
-@click.option("--layout", default="hwio", hidden=True)
+@layer_options(explain=True)
 @click.argument("image", type=FilePath(path_type=Path, dir_okay=False))
 def explain(
     kernel_specs: tuple[Kernel | Bank, ...],

@@ -94,9 +94,20 @@ class PoolSpec(click.ParamType):
         return Pool(kind.lower(), **fields)
 
 
-def layer_options(*, gallery: bool = False) -> Decorator:
-    """The seven options, for ``apply`` (and, with the same meaning, ``gallery``)."""
+def layer_options(*, gallery: bool = False, explain: bool = False) -> Decorator:
+    """The seven options, for ``apply`` (and, with the same meaning, ``gallery``).
+
+    ``explain`` takes apart one window of one 2-D kernel: it keeps ``--layout``,
+    ``--combine`` and ``--pool`` out of its help but still accepts them, so that
+    it can refuse them with a message that says why.
+    """
     where = "each tile" if gallery else "the result"
+    bias_help = (
+        "One value (or a one-value array FILE[#NAME]) added after the convolution."
+        if explain
+        else "Values (0.1,-0.2,...) or an array FILE[#NAME], one per map, added after "
+        "the convolution."
+    )
     options = [
         click.option(
             "--stride",
@@ -118,6 +129,7 @@ def layer_options(*, gallery: bool = False) -> Decorator:
             type=click.Choice(LAYOUTS, case_sensitive=False),
             default="hwio",
             show_default=True,
+            hidden=explain,
             help="A 4-D bank's axes: hwio (kh, kw, C_in, C_out: Keras, TensorFlow) or "
             "oihw (C_out, C_in, kh, kw: PyTorch).",
         ),
@@ -125,13 +137,13 @@ def layer_options(*, gallery: bool = False) -> Decorator:
             "--bias",
             type=BiasSpec(),
             default=None,
-            help="Values (0.1,-0.2,...) or an array FILE[#NAME], one per map, added after "
-            "the convolution.",
+            help=bias_help,
         ),
         click.option(
             "--combine",
             type=click.Choice(COMBINES, case_sensitive=False),
             default=None,
+            hidden=explain,
             help="Apply the -k kernels (or a bank's maps) side by side and combine them: "
             "magnitude (sqrt of the sum of squares), max, sum, min, or maps (keep each).",
         ),
@@ -145,6 +157,7 @@ def layer_options(*, gallery: bool = False) -> Decorator:
             "--pool",
             type=PoolSpec(),
             default=None,
+            hidden=explain,
             help=f"max|avg[:size=2,stride=size,padding=valid|same]: TensorFlow's MaxPool2D/"
             f"AveragePooling2D over {where}, after --activation and before --scale/--offset.",
         ),
