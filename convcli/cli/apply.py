@@ -45,8 +45,8 @@ from .streams import EXIT_STDOUT_CLOSED, StdoutClosed, discard_stdout
 )
 @padding_option(
     "valid",
-    "valid: no padding, output shrinks by k-1. same: pad, output keeps the size. "
-    "full: pad k-1, output grows by k-1.",
+    "valid: no padding, output shrinks by d*(k-1). same: pad, output keeps the size. "
+    "full: pad d*(k-1) on every side (d: --dilation, 1 by default), output grows by it.",
 )
 @border_option("What lies outside the image for same/full padding (numpy.pad's names).")
 @layer_options()

@@ -63,7 +63,10 @@ class Position(click.ParamType):
     multiple=True,
     help="One kernel, as for 'apply': a name (sharpen), name:key=value, a file or a matrix.",
 )
-@padding_option("valid", "valid: no padding. same: keep the size. full: pad k-1 on every side.")
+@padding_option(
+    "valid",
+    "valid: no padding. same: keep the size. full: pad d*(k-1) on every side (d: --dilation).",
+)
 @border_option("What the padding cells hold (numpy.pad's names).")
 @kernel_arithmetic_options("the kernel")
 @range_option("How results become 0..255: clip, abs (magnitude, then clip), rescale (min..max).")
