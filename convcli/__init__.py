@@ -7,14 +7,15 @@ array([[1.]])
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .engine import BORDERS, PADDINGS, conv2d, convolve, output_shape, pool
-from .errors import ConvcliError, ImageReadError, ImageShapeError, KernelError, OutputError
-from .kernels import FAMILIES, KERNELS, Kernel, load_kernel, parse_kernel
+from .lazy import exports
 
 if TYPE_CHECKING:
+    from .engine import BORDERS, PADDINGS, conv2d, convolve, output_shape, pool
+    from .errors import ConvcliError, ImageReadError, ImageShapeError, KernelError, OutputError
     from .imageio import load_image, save_image
+    from .kernels import FAMILIES, KERNELS, Kernel, load_kernel, parse_kernel
 
 __all__ = [
     "BORDERS",
@@ -38,10 +39,21 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # Pillow is imported only when images are touched, keeping `--help` fast.
-    if name in ("load_image", "save_image"):
-        from . import imageio
-
-        return getattr(imageio, name)
-    raise AttributeError(f"module 'convcli' has no attribute {name!r}")
+# Each name's module is imported on first use (convcli.lazy): `convcli --help` loads no
+# engine, and Pillow arrives only when images are touched.
+__getattr__ = exports(
+    __name__,
+    {
+        **dict.fromkeys(
+            ["BORDERS", "PADDINGS", "conv2d", "convolve", "output_shape", "pool"], ".engine"
+        ),
+        **dict.fromkeys(
+            ["ConvcliError", "ImageReadError", "ImageShapeError", "KernelError", "OutputError"],
+            ".errors",
+        ),
+        **dict.fromkeys(["load_image", "save_image"], ".imageio"),
+        **dict.fromkeys(
+            ["FAMILIES", "KERNELS", "Kernel", "load_kernel", "parse_kernel"], ".kernels"
+        ),
+    },
+)

@@ -7,10 +7,14 @@ the Rich-free stderr (cli/plain.py) prints exactly what Rich printed.
 
 from __future__ import annotations
 
+import ast
+import importlib
+import importlib.util
 import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -24,7 +28,8 @@ from convcli.cli import plain
 from .helpers import modules_loaded
 
 # Nothing a single image needs: the process pool and what it pulls in, Rich (stderr
-# is not a terminal here), the kernel-file parsers' JSON/zip/fractions modules.
+# is not a terminal here), the kernel families and kernel-file parsers (with their
+# JSON/zip modules) for a built-in name, and Pillow's ImageOps.
 NOT_FOR_ONE_IMAGE = [
     "concurrent.futures.process",
     "multiprocessing",
@@ -34,7 +39,12 @@ NOT_FOR_ONE_IMAGE = [
     "rich.progress",
     "json",
     "zipfile",
-]  # (not difflib: click imports it to parse any short option, "-k" included)
+    "convcli.kernels.families",
+    "convcli.kernels.files",
+    "PIL.ImageOps",
+]
+# Not difflib: click imports it to parse any short option, "-k" included. Not
+# PIL.ImagePalette: Pillow's preinit loads the BMP plugin, which imports it.
 
 
 @pytest.mark.parametrize("quiet", [[], ["-q"]])
@@ -57,6 +67,47 @@ def test_a_batch_with_workers_still_gets_its_pool(tmp_path, rgb_jpeg):
         "concurrent.futures.process"
     ]
     assert len(list(out.glob("*.png"))) == 8
+
+
+LAZY_PACKAGES = ["convcli", "convcli.engine", "convcli.kernels", "convcli.imageio"]
+
+
+@pytest.mark.parametrize("package", LAZY_PACKAGES)
+def test_a_lazy_package_exports_what_its_type_checking_imports_say(package):
+    """convcli.lazy's maps and the TYPE_CHECKING imports mypy reads are two lists of one
+    fact: every public name loads, from the module the type checker was told."""
+    module = importlib.import_module(package)
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    checked = {
+        alias.asname or alias.name: importlib.util.resolve_name(
+            "." * node.level + (node.module or ""), package
+        )
+        for top in tree.body
+        if isinstance(top, ast.If) and "TYPE_CHECKING" in ast.unparse(top.test)
+        for node in top.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert sorted(checked) == sorted(module.__all__)
+    for name, home in checked.items():
+        value = getattr(module, name)
+        assert value is getattr(importlib.import_module(home), name), name
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        module.nothing_here  # noqa: B018
+
+
+@pytest.mark.parametrize(("spec", "loads"), [("sharpen", False), ("gaussian:sigma=1", True)])
+def test_only_a_spec_that_is_no_built_in_name_loads_the_families(spec, loads):
+    probe = (
+        "import sys; from convcli.kernels import parse_kernel; parse_kernel(sys.argv[1]); "
+        "print(sorted({'convcli.kernels.families', 'convcli.kernels.files'} & set(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, spec], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    expected = ["convcli.kernels.families", "convcli.kernels.files"] if loads else []
+    assert done.stdout.strip() == str(expected)
 
 
 def test_the_lazy_names_still_import():

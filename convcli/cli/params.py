@@ -13,15 +13,7 @@ import click
 
 from ..engine import BORDERS, PADDINGS
 from ..errors import KernelError
-from ..kernels import (
-    FAMILIES,
-    KERNEL_FILE_SUFFIXES,
-    KERNELS,
-    MAX_VALUE,
-    Kernel,
-    parse_kernel,
-    parse_number,
-)
+from ..kernels import KERNELS, MAX_VALUE, Kernel, parse_kernel, parse_number
 from ..kernels.banks import BANK_SUFFIXES, Bank, load_bank, names_bank
 from ..limits import MAX_PIXELS, MAX_PIXELS_CEILING
 from ..pipeline import RANGES
@@ -134,9 +126,6 @@ _IMAGE_SUFFIXES = frozenset(
 )
 
 
-_KERNEL_FILES = frozenset(KERNEL_FILE_SUFFIXES) | frozenset(BANK_SUFFIXES)
-
-
 class FilePath(click.Path):
     """``click.Path`` that refuses an empty argument and keeps ``-`` as ``"-"``.
 
@@ -204,6 +193,8 @@ def _slip(value: str) -> str | None:
 
 def _is_named(part: str) -> bool:
     """``blur`` or ``gaussian:sigma=2``: a built-in or a family, by name."""
+    from ..kernels import FAMILIES  # only for a failed spec
+
     name = part.partition(":")[0].strip().lower()
     if not name or (name not in KERNELS and name not in FAMILIES):
         return False
@@ -217,6 +208,9 @@ def _is_named(part: str) -> bool:
 def kernel_completions(incomplete: str) -> list[str]:
     """What ``-k <TAB>`` offers: built-in names, families as ``name:``, kernel
     files and folders under the typed path (hidden ones only if asked for)."""
+    from ..kernels import FAMILIES, KERNEL_FILE_SUFFIXES
+
+    kernel_files = {*KERNEL_FILE_SUFFIXES, *BANK_SUFFIXES}
     lowered = incomplete.lower()
     names = [
         n for n in [*KERNELS, *FAMILIES, *(f"{f}:" for f in FAMILIES)] if n.startswith(lowered)
@@ -236,7 +230,7 @@ def kernel_completions(incomplete: str) -> list[str]:
                 )
                 if entry.is_dir():
                     files.append(shown + "/")
-                elif os.path.splitext(entry.name)[1].lower() in _KERNEL_FILES:
+                elif os.path.splitext(entry.name)[1].lower() in kernel_files:
                     files.append(shown)
     except OSError:
         pass

@@ -13,12 +13,17 @@
 
 from __future__ import annotations
 
-from .api import ClipStats, convolve, convolve_uint8, sample_centres
-from .bank import LAYOUTS, conv2d
-from .cost import COSTS, STRATEGIES, CostModel, choose_strategy
-from .geometry import PADDINGS, Geometry, output_shape, pad_widths
-from .pool import POOLS, pool
-from .reader import BORDERS
+from typing import TYPE_CHECKING
+
+from ..lazy import exports
+
+if TYPE_CHECKING:
+    from .api import ClipStats, convolve, convolve_uint8, sample_centres
+    from .bank import LAYOUTS, conv2d
+    from .cost import COSTS, STRATEGIES, CostModel, choose_strategy
+    from .geometry import PADDINGS, Geometry, output_shape, pad_widths
+    from .pool import POOLS, pool
+    from .reader import BORDERS
 
 __all__ = [
     "BORDERS",
@@ -39,3 +44,17 @@ __all__ = [
     "pool",
     "sample_centres",
 ]
+
+# Each name's module is imported on first use (convcli.lazy): a plain filter never loads
+# the filter-bank or pooling code.
+__getattr__ = exports(
+    __name__,
+    {
+        **dict.fromkeys(["ClipStats", "convolve", "convolve_uint8", "sample_centres"], ".api"),
+        **dict.fromkeys(["LAYOUTS", "conv2d"], ".bank"),
+        **dict.fromkeys(["COSTS", "STRATEGIES", "CostModel", "choose_strategy"], ".cost"),
+        **dict.fromkeys(["PADDINGS", "Geometry", "output_shape", "pad_widths"], ".geometry"),
+        **dict.fromkeys(["POOLS", "pool"], ".pool"),
+        "BORDERS": ".reader",
+    },
+)

@@ -10,8 +10,9 @@ their module on first use, so ``--help`` and the batch planner stay fast.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import exports
 
 if TYPE_CHECKING:
     from .modes import WHITE, parse_background
@@ -28,21 +29,15 @@ __all__ = [
     "to_uint8",
 ]
 
-_HOMES = {
-    "WHITE": "modes",
-    "parse_background": "modes",
-    "load_image": "read",
-    "png_settings": "write",
-    "save_image": "write",
-    "save_sheet": "write",
-    "to_uint8": "write",
-}
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{home}", __name__), name)
-    globals()[name] = value  # once loaded, an ordinary attribute
-    return value
+__getattr__ = exports(
+    __name__,
+    {
+        "WHITE": ".modes",
+        "parse_background": ".modes",
+        "load_image": ".read",
+        "png_settings": ".write",
+        "save_image": ".write",
+        "save_sheet": ".write",
+        "to_uint8": ".write",
+    },
+)

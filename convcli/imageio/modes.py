@@ -1,6 +1,8 @@
 """Every Pillow mode into the few the engine takes: gray, colour, 16-bit, flattened.
 
-Gray is the tutorial's ``ImageOps.grayscale``; transparency is flattened over
+Gray is the tutorial's ``ImageOps.grayscale`` (which is ``convert("L")``, called
+here directly: ``ImageOps`` and the palette modules it imports are ~1.5 ms of
+start-up); transparency is flattened over
 a background (hidden colours never show); 16-bit values are divided by 257
 rather than clipped; float values are rounded and clipped, NaN refused.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageColor, ImageOps
+from PIL import Image
 
 from ..errors import ImageReadError
 from .write import to_uint8
@@ -36,6 +38,8 @@ def parse_background(value: str | int | tuple[int, int, int]) -> tuple[int, int,
             raise ValueError(f"{value!r}: a gray level must be between 0 and 255")
         rgb = (int(text),) * 3
     else:
+        from PIL import ImageColor  # a colour name: only for --background
+
         try:
             colour = ImageColor.getrgb(str(value).strip())
         except ValueError:
@@ -108,7 +112,7 @@ def to_gray(
         return image.getchannel("L")  # lightness is the gray level
     if mode == "HSV":
         image = image.convert("RGB")
-    return ImageOps.grayscale(image)
+    return image.convert("L")  # ImageOps.grayscale
 
 
 def composite(rgb: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
@@ -127,7 +131,7 @@ def composite(rgb: np.ndarray, alpha: np.ndarray, background: tuple[int, int, in
 def flatten(image: Image.Image, background: tuple[int, int, int]) -> Image.Image:
     """Composite over ``background``: ``(gray·a + bg·(255-a)) / 255``, rounded."""
     alpha = np.asarray(image.getchannel("A")).astype(np.uint16)
-    gray = np.asarray(ImageOps.grayscale(image)).astype(np.uint16)  # ignores alpha
+    gray = np.asarray(image.convert("L")).astype(np.uint16)  # ignores alpha
     backdrop = Image.new("RGB", (1, 1), background).convert("L").getpixel((0, 0))
     gray *= alpha
     alpha ^= 255  # 255 - alpha, in place

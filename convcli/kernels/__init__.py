@@ -18,12 +18,17 @@ there is no import cycle; no module here prints or imports click or rich.
 
 from __future__ import annotations
 
-from .builtins import KERNELS
-from .families import FAMILIES, Family, Parameter
-from .files import KERNEL_FILE_SUFFIXES, MAX_FILE_BYTES, load_kernel_file
-from .model import MAX_SIDE, MAX_VALUE, Kernel, prepare, separate
-from .syntax import load_kernel, parse_kernel, parse_matrix
-from .values import parse_number
+from typing import TYPE_CHECKING
+
+from ..lazy import exports
+
+if TYPE_CHECKING:
+    from .builtins import KERNELS
+    from .families import FAMILIES, Family, Parameter
+    from .files import KERNEL_FILE_SUFFIXES, MAX_FILE_BYTES, load_kernel_file
+    from .model import MAX_SIDE, MAX_VALUE, Kernel, prepare, separate
+    from .syntax import load_kernel, parse_kernel, parse_matrix
+    from .values import parse_number
 
 __all__ = [
     "FAMILIES",
@@ -43,3 +48,17 @@ __all__ = [
     "prepare",
     "separate",
 ]
+
+# Each name's module is imported on first use (convcli.lazy): a built-in kernel by name
+# loads neither the families nor the file readers.
+__getattr__ = exports(
+    __name__,
+    {
+        "KERNELS": ".builtins",
+        **dict.fromkeys(["FAMILIES", "Family", "Parameter"], ".families"),
+        **dict.fromkeys(["KERNEL_FILE_SUFFIXES", "MAX_FILE_BYTES", "load_kernel_file"], ".files"),
+        **dict.fromkeys(["MAX_SIDE", "MAX_VALUE", "Kernel", "prepare", "separate"], ".model"),
+        **dict.fromkeys(["load_kernel", "parse_kernel", "parse_matrix"], ".syntax"),
+        "parse_number": ".values",
+    },
+)

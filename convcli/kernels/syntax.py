@@ -19,8 +19,6 @@ from pathlib import Path
 
 from ..errors import KernelError
 from .builtins import KERNELS
-from .families import FAMILIES
-from .files import KERNEL_FILE_SUFFIXES, load_kernel_file
 from .model import Kernel
 from .values import checked_kernel, to_row
 
@@ -45,6 +43,10 @@ def parse_kernel(spec: str) -> Kernel:
     name = spec.strip().lower()
     if name in KERNELS:
         return KERNELS[name]
+    # Not for a built-in name (most runs): one image pays no start-up for these.
+    from .families import FAMILIES
+    from .files import KERNEL_FILE_SUFFIXES, load_kernel_file
+
     if name in FAMILIES:
         return FAMILIES[name].make({})
     match = _FAMILY_SPEC.fullmatch(spec.strip())
@@ -105,9 +107,11 @@ def parse_matrix(text: str, *, name: str = "inline") -> Kernel:
 
 
 def _unknown(spec: str) -> str:
-    wanted = spec.strip().lower()
     import difflib  # only for a typo
 
+    from .families import FAMILIES
+
+    wanted = spec.strip().lower()
     close = difflib.get_close_matches(wanted, KERNELS, n=3, cutoff=0.5) or [
         f"{n}:..." for n in difflib.get_close_matches(wanted, FAMILIES, n=2, cutoff=0.5)
     ]
@@ -130,5 +134,7 @@ def load_kernel(spec: str | os.PathLike[str]) -> Kernel:
     (7, 7)
     """
     if isinstance(spec, os.PathLike):
+        from .files import load_kernel_file
+
         return load_kernel_file(spec)
     return parse_kernel(spec)
