@@ -4,7 +4,9 @@
     python benchmarks/bench_cli.py --count 40   # quicker
 
 1. One 224x224 JPEG through ``convcli apply -k sharpen`` in a fresh process,
-   against the floor of any such tool, ``python -c 'import numpy, PIL.Image'``.
+   against the floor of any such tool, ``python -c 'import numpy, PIL.Image'``,
+   and against what any Click + Pillow tool pays before its own code: Pillow
+   decoding, graying and encoding the same image, alone and with click imported.
 2. A batch (grayscale, ``sharpen``, ``same``, PNG out) through
    ``convcli apply -j 1`` and ``-j N`` (N = the usable CPUs), against a plain
    sequential Pillow loop with Pillow's default PNG settings, and against
@@ -118,9 +120,18 @@ def single_image(tmp: Path, runs: int) -> None:
     photo(224, 224, 0).save(source, quality=90)
     convcli = str(BIN / "convcli")
     run = [convcli, "apply", "-f", "-k", "sharpen", str(source), str(tmp / "s.png")]
+    # What any Click + Pillow tool pays before its own code: the same image decoded,
+    # made gray and encoded by Pillow alone, then with click imported too.
+    job = (
+        "import numpy, PIL.Image as I; "
+        f"I.fromarray(numpy.asarray(I.open({str(source)!r}).convert('L')))"
+        f".save({str(tmp / 'p.png')!r})"
+    )
     commands = [
         ("python -c 'import numpy, PIL.Image' (floor)",
          [sys.executable, "-c", "import numpy, PIL.Image"]),
+        ("Pillow alone: open, gray, save PNG", [sys.executable, "-c", job]),
+        ("the same with click imported", [sys.executable, "-c", "import click; " + job]),
         ("convcli apply -k sharpen in.jpg out.png", run),
         ("convcli apply -q ...", [*run[:2], "-q", *run[2:]]),
         ("convcli --help", [convcli, "--help"]),
@@ -137,16 +148,22 @@ def single_image(tmp: Path, runs: int) -> None:
     print(f"ImageMagick: {magick if magick else 'not installed (skipped)'}\n")
     print("| command | wall ms | / floor | CPU ms | / floor |")
     print("| --- | --- | --- | --- | --- |")
+    walls = {}
     floor_wall = floor_cpu = 0.0
     for label, command in commands:
         seconds, cpu, _ = child(command, runs)
+        walls[label] = seconds
         if not floor_wall:
             floor_wall, floor_cpu = seconds, cpu
         print(
             f"| `{label}` | {seconds * 1000:.0f} | {seconds / floor_wall:.2f}x "
             f"| {cpu * 1000:.0f} | {cpu / floor_cpu:.2f}x |"
         )
-    print()
+    own = walls["convcli apply -k sharpen in.jpg out.png"] - walls["the same with click imported"]
+    print(
+        f"\nconvcli's own share (apply minus click + Pillow doing the same image): "
+        f"{own * 1000:.0f} ms = {own / floor_wall:.2f}x the floor\n"
+    )
 
 
 def colour(tmp: Path, runs: int) -> None:
@@ -264,7 +281,7 @@ def png_table(outputs: list[Path]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200, help="photos in the batch (200)")
-    parser.add_argument("--runs", type=int, default=7, help="runs of the one-image timing (7)")
+    parser.add_argument("--runs", type=int, default=15, help="runs of the one-image timing (15)")
     args = parser.parse_args(argv)
     load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     print(f"load average at start: {load}\n")
