@@ -66,10 +66,13 @@ needs_build = pytest.mark.skipif(not built, reason="the C extension is not built
 @settings(max_examples=150, deadline=None)
 @given(
     image=st.tuples(st.integers(1, 40), st.integers(1, 90)).flatmap(
-        lambda shape: hnp.arrays(
-            st.sampled_from([np.float32, np.float64]),
-            shape,
-            elements=st.floats(-1000, 1000, allow_nan=False, width=32),
+        lambda shape: st.one_of(
+            hnp.arrays(
+                st.sampled_from([np.float32, np.float64]),
+                shape,
+                elements=st.floats(-1000, 1000, allow_nan=False, width=32),
+            ),
+            hnp.arrays(np.uint8, shape),  # read as bytes by the loop, converted in registers
         )
     ),
     kernel=st.tuples(st.integers(1, 6), st.integers(1, 6)).flatmap(
@@ -94,6 +97,8 @@ def test_compiled_and_numpy_direct_agree(image, kernel, padding, border, stride,
     assert (
         compiled.dtype == numpy.dtype == (np.float32 if image.dtype == np.float32 else np.float64)
     )
+    if image.dtype == np.uint8 and np.array_equal(kernel, np.round(kernel)):
+        np.testing.assert_array_equal(compiled, numpy)  # integers: every sum is exact
     np.testing.assert_allclose(
         compiled, numpy, rtol=0, atol=2 * tolerance(image, kernel, compiled.dtype)
     )
@@ -156,16 +161,62 @@ def test_strategy_picks_the_compiled_loop_only_for_contiguous_columns():
 
 
 @needs_build
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_a_strided_result_is_exactly_every_stride_th_output(dtype):
-    """Strided or not, each output is the same sum in the same order: bit for bit."""
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8])
+@pytest.mark.parametrize("padding", PADDINGS)
+@pytest.mark.parametrize("border", ["zero", "reflect", "wrap"])
+def test_a_strided_result_is_exactly_every_stride_th_output(dtype, padding, border):
+    """Strided or not, each output is the same sum in the same order: bit for bit,
+    borders (read through the column map) and vector-wide interiors alike."""
     rng = np.random.default_rng(3)
-    image = rng.random((61, 83)).astype(dtype)
+    image = (rng.random((61, 83)) * 255).astype(dtype)
     kernel = rng.normal(size=(3, 4))
-    full = convolve(image, kernel, padding="valid", strategy="direct")
-    for stride in ((2, 2), (1, 3), (3, 1)):
-        strided = convolve(image, kernel, padding="valid", strategy="direct", stride=stride)
+    for stride in ((2, 2), (1, 2), (1, 3), (3, 1)):
+        # 'valid' keeps the stride-1 grid's origin at any stride; 'same'/'full' pad by
+        # the stride, so compare on a pre-padded image with 'valid' there.
+        source = (
+            image
+            if padding == "valid"
+            else np.pad(image, 5, mode={"zero": "constant"}.get(border, border))
+        )
+        full = convolve(source, kernel, strategy="direct")
+        strided = convolve(source, kernel, strategy="direct", stride=stride)
         np.testing.assert_array_equal(strided, full[:: stride[0], :: stride[1]])
+        # Read in place through the maps (borders included) against the reader's padded
+        # copy, which a view with strided columns gets: the same bits.
+        wide = np.zeros((image.shape[0], 2 * image.shape[1]), dtype)
+        wide[:, ::2] = image
+        options = {"padding": padding, "border": border, "stride": stride, "strategy": "direct"}
+        with model(band_bytes=256):
+            np.testing.assert_array_equal(
+                convolve(image, kernel, **options), convolve(wide[:, ::2], kernel, **options)
+            )
+
+
+@needs_build
+def test_the_loop_reads_the_image_itself_and_falls_back_to_a_padded_copy(monkeypatch):
+    """A plain 2-D image (working dtype or uint8, contiguous columns) is read in
+    place through the reader's maps; any other goes through the reader's copy."""
+    calls = []
+    image_band = fused.Compiled.image_band
+
+    def spy(self, *args):
+        calls.append(read := image_band(self, *args))
+        return read
+
+    monkeypatch.setattr(fused.Compiled, "image_band", spy)
+    rng = np.random.default_rng(4)
+    image = rng.random((40, 70)).astype(np.float32)
+    kernel = rng.normal(size=(3, 3))
+    for source in (image, (image * 255).astype(np.uint8), image.astype(np.float16)):
+        calls.clear()
+        convolve(source, kernel, padding="same", strategy="direct")
+        assert calls and all(calls) == (source.dtype != np.float16)
+    calls.clear()
+    strided = convolve(image[:, ::2], kernel, padding="same", strategy="direct")
+    assert calls and not any(calls)
+    np.testing.assert_array_equal(
+        strided, convolve(np.ascontiguousarray(image[:, ::2]), kernel, padding="same")
+    )
 
 
 @needs_build
@@ -192,3 +243,36 @@ def test_the_extension_refuses_what_would_read_or_write_out_of_bounds():
     read_only.flags.writeable = False
     with pytest.raises((ValueError, BufferError)):
         correlate(src, read_only, taps, taps, weight, 1, 1)
+
+
+@needs_build
+def test_the_image_reader_refuses_maps_that_would_read_out_of_bounds():
+    correlate_image = fused._fused.correlate_image
+    image = np.zeros((4, 5), np.float32)
+    dst = np.zeros((2, 2), np.float32)
+    rows, cols = np.arange(4, dtype=np.int64), np.arange(5, dtype=np.int64)
+    taps = np.array([0], np.int64)
+    weight = np.ones(1, np.float32)
+    correlate_image(image, dst, rows, cols, 0, 5, taps, taps, weight, 1, 1)  # fine
+    correlate_image(image.astype(np.uint8), dst, rows, cols, 0, 5, taps, taps, weight, 1, 1)
+    with pytest.raises(ValueError, match="row_map points outside"):
+        correlate_image(image, dst, rows + 1, cols, 0, 5, taps, taps, weight, 1, 1)
+    with pytest.raises(ValueError, match="col_map points outside"):
+        correlate_image(image, dst, rows, cols - 2, 0, 5, taps, taps, weight, 1, 1)
+    with pytest.raises(ValueError, match="consecutive"):
+        correlate_image(image, dst, rows, cols[::-1].copy(), 0, 5, taps, taps, weight, 1, 1)
+    with pytest.raises(ValueError, match="lie in col_map"):
+        correlate_image(image, dst, rows, cols, 0, 6, taps, taps, weight, 1, 1)
+    with pytest.raises(ValueError, match="outside the maps"):
+        correlate_image(image, dst, rows[:1], cols, 0, 5, taps, taps, weight, 1, 1)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        correlate_image(image, dst.astype(np.uint8), rows, cols, 0, 5, taps, taps, weight, 1, 1)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        correlate_image(image.astype(np.int16), dst, rows, cols, 0, 5, taps, taps, weight, 1, 1)
+    # A padded row or column (-1) reads as zero: the sum of a one-tap kernel is the pixel.
+    image[:] = np.arange(20).reshape(4, 5)
+    padded_rows = np.array([-1, 0, 1, 2, 3, -1], np.int64)
+    padded_cols = np.array([-1, 0, 1, 2, 3, 4, -1], np.int64)
+    out = np.full((6, 7), np.nan, np.float32)
+    correlate_image(image, out, padded_rows, padded_cols, 1, 6, taps, taps, weight, 1, 1)
+    np.testing.assert_array_equal(out, np.pad(image, 1))

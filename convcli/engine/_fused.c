@@ -14,7 +14,16 @@
  *   cols     int64 buffer: each tap's column offset
  *   weights  buffer of the working type: each tap's weight (zero taps left out)
  *   dst[i, j] = sum_t weights[t] * src[i*stride_rows + rows[t], j*stride_cols + cols[t]]
- * The GIL is released while it runs, so band threads run in parallel.
+ *
+ * correlate_image(image, dst, row_map, col_map, lo, hi, rows, cols, weights, sr, sc)
+ *   the same sums read from the image itself, padded through index maps
+ *   (convcli/engine/reader.py's: padded row p is image row row_map[p], or a
+ *   zero row for -1; likewise columns), so no padded copy of the band is
+ *   made. image is float32/float64 of dst's type, or uint8 (converted as it
+ *   is read); padded columns lo:hi are one run of image columns, read with
+ *   vectors; outputs whose window leaves it (the border) go through col_map.
+ *
+ * The GIL is released while either runs, so band threads run in parallel.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -34,48 +43,138 @@
 #define VBYTES 32
 #define LANES 4
 
-#define DEFINE_KERNEL(T, V, NAME)                                                               \
-    typedef T V __attribute__((vector_size(VBYTES)));                                           \
-    CLONES static void NAME(const char *src, Py_ssize_t src_row, char *dst, Py_ssize_t dst_row, \
-                            Py_ssize_t out_rows, Py_ssize_t out_cols, const int64_t *tr,        \
-                            const int64_t *tc, const T *w, Py_ssize_t taps, Py_ssize_t sr,      \
-                            Py_ssize_t sc)                                                      \
+typedef float vf32 __attribute__((vector_size(VBYTES)));
+typedef double vf64 __attribute__((vector_size(VBYTES)));
+typedef int32_t vi32 __attribute__((vector_size(VBYTES)));
+typedef int64_t vi64 __attribute__((vector_size(VBYTES)));
+typedef int32_t vi32_4 __attribute__((vector_size(16)));
+
+#if defined(__clang__)
+#define EVENS(M, a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define EVENS(M, a, b, ...) __builtin_shuffle(a, b, (M){__VA_ARGS__})
+#endif
+
+/* One vector of the working type from N source elements (unaligned). Bytes
+ * go through a constructor of int32 lanes, which GCC compiles to one
+ * zero-extending load (vpmovzxbd); __builtin_convertvector straight from a
+ * byte vector is scalarised by GCC 12. */
+#define LOAD_SAME(V, x, q) memcpy(&(x), (q), sizeof(x))
+#define LOAD_BYTES_8(V, x, q)                                                              \
+    do {                                                                                   \
+        const uint8_t *b_ = (q);                                                           \
+        (x) = __builtin_convertvector(                                                     \
+            ((vi32){b_[0], b_[1], b_[2], b_[3], b_[4], b_[5], b_[6], b_[7]}), V);          \
+    } while (0)
+#define LOAD_BYTES_4(V, x, q)                                                              \
+    do {                                                                                   \
+        const uint8_t *b_ = (q);                                                           \
+        (x) = __builtin_convertvector(((vi32_4){b_[0], b_[1], b_[2], b_[3]}), V);          \
+    } while (0)
+
+/* One call's geometry: output (i, j), tap t reads padded row i*sr + tr[t] and
+ * padded column j*sc + tc[t]; the padded row is image row rmap[.] (identity if
+ * rmap is NULL; -1: the zero row), the padded column is image column
+ * j*sc + tc[t] + shift for outputs j_lo <= j < j_hi, else cmap[.] (-1: zero). */
+typedef struct {
+    const char *image;
+    Py_ssize_t image_row;
+    const void *zero;
+    char *dst;
+    Py_ssize_t dst_row, out_rows, out_cols;
+    const int64_t *rmap, *cmap;
+    Py_ssize_t j_lo, j_hi, shift;
+    const int64_t *tr, *tc;
+    const void *w;
+    Py_ssize_t taps, sr, sc;
+    const void **rowp; /* scratch: each tap's image row for the current output row */
+} Plan;
+
+/* Every output is the same sum in the same order whichever loop computes it
+ * (tap by tap from zero, a product then an add, never fused: setup.py builds
+ * with -ffp-contract=off; a padded zero adds w * 0, as a padded copy would),
+ * so a column stride of 2 gives exactly every other stride-1 output.
+ *
+ * Column stride 2: a tap's inputs for N outputs are the even elements of two
+ * adjacent vectors, picked in registers (one permute with AVX-512, two with
+ * AVX2), so strided columns run vectorised with no copy into phase planes.
+ * Other column strides run the scalar loop. */
+#define DEFINE_KERNEL(S, T, V, M, LOAD, NAME, ...)                                              \
+    CLONES static void NAME(const Plan *g)                                                      \
     {                                                                                           \
         enum { N = VBYTES / sizeof(T), BLOCK = N * LANES };                                     \
-        for (Py_ssize_t i = 0; i < out_rows; i++) {                                             \
-            T *out = (T *)(dst + i * dst_row);                                                  \
-            const char *base = src + i * sr * src_row;                                          \
-            Py_ssize_t j0 = 0;                                                                  \
+        const S **rowp = (const S **)g->rowp;                                                   \
+        const T *w = g->w;                                                                      \
+        const int64_t *tr = g->tr, *tc = g->tc;                                                 \
+        const Py_ssize_t taps = g->taps, sc = g->sc, shift = g->shift;                          \
+        for (Py_ssize_t i = 0; i < g->out_rows; i++) {                                          \
+            T *out = (T *)(g->dst + i * g->dst_row);                                            \
+            for (Py_ssize_t t = 0; t < taps; t++) {                                             \
+                Py_ssize_t r = i * g->sr + tr[t];                                               \
+                if (g->rmap) r = g->rmap[r];                                                    \
+                rowp[t] = r < 0 ? (const S *)g->zero : (const S *)(g->image + r * g->image_row); \
+            }                                                                                   \
+            for (Py_ssize_t j = 0; j < g->out_cols; j++) { /* the border, by the map */         \
+                if (j == g->j_lo) j = g->j_hi;                                                  \
+                if (j >= g->out_cols) break;                                                    \
+                T sum = 0;                                                                      \
+                for (Py_ssize_t t = 0; t < taps; t++) {                                         \
+                    const int64_t m = g->cmap[j * sc + tc[t]];                                  \
+                    sum += w[t] * (m < 0 ? (T)0 : (T)rowp[t][m]);                               \
+                }                                                                               \
+                out[j] = sum;                                                                   \
+            }                                                                                   \
+            Py_ssize_t j = g->j_lo;                                                             \
             if (sc == 1 && taps > 0) {                                                          \
-                for (; j0 + BLOCK <= out_cols; j0 += BLOCK) {                                   \
+                for (; j + BLOCK <= g->j_hi; j += BLOCK) {                                      \
                     V a[LANES], x;                                                              \
                     for (int l = 0; l < LANES; l++) a[l] = (V){0};                              \
                     for (Py_ssize_t t = 0; t < taps; t++) {                                     \
-                        const T *q = (const T *)(base + tr[t] * src_row) + j0 + tc[t];          \
+                        const S *q = rowp[t] + (j + shift + tc[t]);                             \
                         const T wt = w[t];                                                      \
                         for (int l = 0; l < LANES; l++) {                                       \
-                            memcpy(&x, q + l * N, sizeof x); /* unaligned load */               \
+                            LOAD(V, x, q + l * N);                                          \
                             a[l] += wt * x;                                                     \
                         }                                                                       \
                     }                                                                           \
-                    memcpy(out + j0, a, sizeof a);                                              \
+                    for (int l = 0; l < LANES; l++) memcpy(out + j + l * N, &a[l], sizeof x);   \
+                }                                                                               \
+            } else if (sc == 2 && taps > 0) {                                                   \
+                /* A block reads one element past its last output's input: the block */        \
+                /* never holds the run's last output, whose input is the last in it. */        \
+                for (; j + BLOCK < g->j_hi; j += BLOCK) {                                       \
+                    V a[LANES], x0, x1;                                                         \
+                    for (int l = 0; l < LANES; l++) a[l] = (V){0};                              \
+                    for (Py_ssize_t t = 0; t < taps; t++) {                                     \
+                        const S *q = rowp[t] + (2 * j + shift + tc[t]);                         \
+                        const T wt = w[t];                                                      \
+                        for (int l = 0; l < LANES; l++) {                                       \
+                            LOAD(V, x0, q + 2 * l * N);                                     \
+                            LOAD(V, x1, q + 2 * l * N + N);                                 \
+                            a[l] += wt * EVENS(M, x0, x1, __VA_ARGS__);                         \
+                        }                                                                       \
+                    }                                                                           \
+                    for (int l = 0; l < LANES; l++) memcpy(out + j + l * N, &a[l], sizeof x0);  \
                 }                                                                               \
             }                                                                                   \
-            for (Py_ssize_t j = j0; j < out_cols; j++) { /* the rest, and strided columns */    \
+            for (; j < g->j_hi; j++) { /* the rest, and other column strides */                 \
                 T sum = 0;                                                                      \
-                for (Py_ssize_t t = 0; t < taps; t++) {                                         \
-                    const T *p = (const T *)(base + tr[t] * src_row);                           \
-                    sum += w[t] * p[j * sc + tc[t]];                                            \
-                }                                                                               \
+                for (Py_ssize_t t = 0; t < taps; t++)                                           \
+                    sum += w[t] * (T)rowp[t][j * sc + shift + tc[t]];                           \
                 out[j] = sum;                                                                   \
             }                                                                                   \
         }                                                                                       \
     }
 
-DEFINE_KERNEL(float, vf32, correlate_f32)
-DEFINE_KERNEL(double, vf64, correlate_f64)
+#define F32_EVENS 0, 2, 4, 6, 8, 10, 12, 14
+#define F64_EVENS 0, 2, 4, 6
+DEFINE_KERNEL(float, float, vf32, vi32, LOAD_SAME, correlate_f32, F32_EVENS)
+DEFINE_KERNEL(double, double, vf64, vi64, LOAD_SAME, correlate_f64, F64_EVENS)
+DEFINE_KERNEL(uint8_t, float, vf32, vi32, LOAD_BYTES_8, correlate_u8_f32, F32_EVENS)
+DEFINE_KERNEL(uint8_t, double, vf64, vi64, LOAD_BYTES_4, correlate_u8_f64, F64_EVENS)
 
-/* 'f' or 'd' in native byte order (what NumPy exports for native arrays), else 0. */
+/* 'f' or 'd' in native byte order (what NumPy exports for native arrays), 'B'
+ * for bytes, else 0. */
 static char native_kind(const char *format)
 {
     if (format == NULL) return 0;
@@ -85,84 +184,209 @@ static char native_kind(const char *format)
 #else
     else if (format[0] == '>' || format[0] == '!') format++;
 #endif
-    if ((format[0] == 'f' || format[0] == 'd') && format[1] == '\0') return format[0];
+    if ((format[0] == 'f' || format[0] == 'd' || format[0] == 'B') && format[1] == '\0')
+        return format[0];
     return 0;
+}
+
+static int fail(PyObject *type, const char *message)
+{
+    PyErr_SetString(type, message);
+    return -1;
+}
+
+/* Check the buffers and fill the plan's taps, strides and output; *kind is the
+ * working type ('f' or 'd'). Every read the plan makes is checked by the callers. */
+static int check_common(Py_buffer *src, Py_buffer *dst, Py_buffer *rows, Py_buffer *cols,
+                        Py_buffer *weights, Py_ssize_t sr, Py_ssize_t sc, Plan *g, char *kind)
+{
+    const char source = native_kind(src->format), work = native_kind(dst->format);
+    if (work == 'B' || work == 0 || native_kind(weights->format) != work ||
+        (source != work && source != 'B'))
+        return fail(PyExc_TypeError, "src, dst and weights must share float32 or float64");
+    if (src->ndim != 2 || dst->ndim != 2) return fail(PyExc_ValueError, "src and dst must be 2-D");
+    if (src->strides[1] != src->itemsize || dst->strides[1] != dst->itemsize ||
+        src->strides[0] < 0 || dst->strides[0] < 0)
+        return fail(PyExc_ValueError, "src and dst columns must be contiguous");
+    if (rows->itemsize != 8 || cols->itemsize != 8 || rows->len != cols->len ||
+        rows->len / 8 != weights->len / weights->itemsize)
+        return fail(PyExc_ValueError, "rows, cols and weights: one int64, int64, weight a tap");
+    if (sr < 1 || sc < 1) return fail(PyExc_ValueError, "strides must be positive");
+    g->image = src->buf;
+    g->image_row = src->strides[0];
+    g->dst = dst->buf;
+    g->dst_row = dst->strides[0];
+    g->out_rows = dst->shape[0];
+    g->out_cols = dst->shape[1];
+    g->tr = rows->buf;
+    g->tc = cols->buf;
+    g->w = weights->buf;
+    g->taps = rows->len / 8;
+    g->sr = sr;
+    g->sc = sc;
+    *kind = source == 'B' ? (work == 'f' ? 'b' : 'B') : work;
+    return 0;
+}
+
+/* Run the plan without the GIL (scratch: a row pointer per tap, a zero row). */
+static PyObject *run(Plan *g, char kind, Py_ssize_t zeros, Py_ssize_t itemsize)
+{
+    if (g->out_rows <= 0 || g->out_cols <= 0) Py_RETURN_NONE;
+    const void **rowp = PyMem_Malloc((g->taps > 0 ? g->taps : 1) * sizeof(void *));
+    void *zero = zeros > 0 ? PyMem_Calloc(zeros, itemsize) : NULL;
+    if (rowp == NULL || (zeros > 0 && zero == NULL)) {
+        PyMem_Free(rowp);
+        PyMem_Free(zero);
+        return PyErr_NoMemory();
+    }
+    g->rowp = rowp;
+    g->zero = zero;
+    Py_BEGIN_ALLOW_THREADS;
+    switch (kind) {
+    case 'f': correlate_f32(g); break;
+    case 'd': correlate_f64(g); break;
+    case 'b': correlate_u8_f32(g); break;
+    default: correlate_u8_f64(g); break;
+    }
+    Py_END_ALLOW_THREADS;
+    PyMem_Free(rowp);
+    PyMem_Free(zero);
+    Py_RETURN_NONE;
+}
+
+static void release(Py_buffer *views, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (views[k].obj) PyBuffer_Release(&views[k]);
 }
 
 static PyObject *correlate(PyObject *self, PyObject *args)
 {
-    PyObject *src_obj, *dst_obj, *rows_obj, *cols_obj, *weights_obj;
+    (void)self;
+    PyObject *objects[5];
     Py_ssize_t sr, sc;
-    if (!PyArg_ParseTuple(args, "OOOOOnn", &src_obj, &dst_obj, &rows_obj, &cols_obj,
-                          &weights_obj, &sr, &sc))
+    if (!PyArg_ParseTuple(args, "OOOOOnn", &objects[0], &objects[1], &objects[2], &objects[3],
+                          &objects[4], &sr, &sc))
         return NULL;
-    Py_buffer src = {0}, dst = {0}, rows = {0}, cols = {0}, weights = {0};
+    Py_buffer v[5] = {{0}};
     PyObject *result = NULL;
-    if (PyObject_GetBuffer(src_obj, &src, PyBUF_STRIDES | PyBUF_FORMAT) < 0) goto done;
-    if (PyObject_GetBuffer(dst_obj, &dst, PyBUF_STRIDES | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
-        goto done;
-    if (PyObject_GetBuffer(rows_obj, &rows, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
-    if (PyObject_GetBuffer(cols_obj, &cols, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
-    if (PyObject_GetBuffer(weights_obj, &weights, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
-        goto done;
-
-    char kind = native_kind(src.format);
-    if (kind == 0 || native_kind(dst.format) != kind || native_kind(weights.format) != kind) {
-        PyErr_SetString(PyExc_TypeError, "src, dst and weights must share float32 or float64");
-        goto done;
-    }
-    if (src.ndim != 2 || dst.ndim != 2) {
-        PyErr_SetString(PyExc_ValueError, "src and dst must be 2-D");
+    Plan g = {0};
+    char kind;
+    const int flags[5] = {PyBUF_STRIDES | PyBUF_FORMAT,
+                          PyBUF_STRIDES | PyBUF_FORMAT | PyBUF_WRITABLE,
+                          PyBUF_C_CONTIGUOUS | PyBUF_FORMAT, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT,
+                          PyBUF_C_CONTIGUOUS | PyBUF_FORMAT};
+    for (int k = 0; k < 5; k++)
+        if (PyObject_GetBuffer(objects[k], &v[k], flags[k]) < 0) goto done;
+    if (check_common(&v[0], &v[1], &v[2], &v[3], &v[4], sr, sc, &g, &kind) < 0) goto done;
+    if (native_kind(v[0].format) == 'B') {
+        fail(PyExc_TypeError, "src, dst and weights must share float32 or float64");
         goto done;
     }
-    if (src.strides[1] != src.itemsize || dst.strides[1] != dst.itemsize || src.strides[0] < 0 ||
-        dst.strides[0] < 0) {
-        PyErr_SetString(PyExc_ValueError, "src and dst columns must be contiguous");
-        goto done;
-    }
-    if (rows.itemsize != 8 || cols.itemsize != 8 || rows.len != cols.len ||
-        rows.len / 8 != weights.len / weights.itemsize) {
-        PyErr_SetString(PyExc_ValueError, "rows, cols and weights: one int64, int64, weight a tap");
-        goto done;
-    }
-    if (sr < 1 || sc < 1) {
-        PyErr_SetString(PyExc_ValueError, "strides must be positive");
-        goto done;
-    }
-    const Py_ssize_t taps = rows.len / 8, out_rows = dst.shape[0], out_cols = dst.shape[1];
-    const int64_t *tr = rows.buf, *tc = cols.buf;
-    if (out_rows > 0 && out_cols > 0) { /* every read must fall inside src */
-        for (Py_ssize_t t = 0; t < taps; t++) {
-            if (tr[t] < 0 || tc[t] < 0 || (out_rows - 1) * sr + tr[t] >= src.shape[0] ||
-                (out_cols - 1) * sc + tc[t] >= src.shape[1]) {
-                PyErr_SetString(PyExc_ValueError, "a tap reads outside src");
+    if (g.out_rows > 0 && g.out_cols > 0) { /* every read must fall inside src */
+        for (Py_ssize_t t = 0; t < g.taps; t++) {
+            if (g.tr[t] < 0 || g.tc[t] < 0 || (g.out_rows - 1) * sr + g.tr[t] >= v[0].shape[0] ||
+                (g.out_cols - 1) * sc + g.tc[t] >= v[0].shape[1]) {
+                fail(PyExc_ValueError, "a tap reads outside src");
                 goto done;
             }
         }
-        Py_BEGIN_ALLOW_THREADS;
-        if (kind == 'f')
-            correlate_f32(src.buf, src.strides[0], dst.buf, dst.strides[0], out_rows, out_cols, tr,
-                          tc, weights.buf, taps, sr, sc);
-        else
-            correlate_f64(src.buf, src.strides[0], dst.buf, dst.strides[0], out_rows, out_cols, tr,
-                          tc, weights.buf, taps, sr, sc);
-        Py_END_ALLOW_THREADS;
     }
-    result = Py_None;
-    Py_INCREF(result);
+    g.j_lo = 0; /* the band is padded already: every column is inside */
+    g.j_hi = g.out_cols;
+    result = run(&g, kind, 0, v[0].itemsize);
 done:
-    if (src.obj) PyBuffer_Release(&src);
-    if (dst.obj) PyBuffer_Release(&dst);
-    if (rows.obj) PyBuffer_Release(&rows);
-    if (cols.obj) PyBuffer_Release(&cols);
-    if (weights.obj) PyBuffer_Release(&weights);
+    release(v, 5);
+    return result;
+}
+
+static PyObject *correlate_image(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *objects[7];
+    Py_ssize_t lo, hi, sr, sc;
+    if (!PyArg_ParseTuple(args, "OOOOnnOOOnn", &objects[0], &objects[1], &objects[5],
+                          &objects[6], &lo, &hi, &objects[2], &objects[3], &objects[4], &sr,
+                          &sc))
+        return NULL;
+    Py_buffer v[7] = {{0}};
+    PyObject *result = NULL;
+    Plan g = {0};
+    char kind;
+    const int flags[7] = {PyBUF_STRIDES | PyBUF_FORMAT,
+                          PyBUF_STRIDES | PyBUF_FORMAT | PyBUF_WRITABLE,
+                          PyBUF_C_CONTIGUOUS | PyBUF_FORMAT, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT,
+                          PyBUF_C_CONTIGUOUS | PyBUF_FORMAT, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT,
+                          PyBUF_C_CONTIGUOUS | PyBUF_FORMAT};
+    for (int k = 0; k < 7; k++)
+        if (PyObject_GetBuffer(objects[k], &v[k], flags[k]) < 0) goto done;
+    if (check_common(&v[0], &v[1], &v[2], &v[3], &v[4], sr, sc, &g, &kind) < 0) goto done;
+    if (v[5].itemsize != 8 || v[6].itemsize != 8) {
+        fail(PyExc_ValueError, "row_map and col_map must be int64");
+        goto done;
+    }
+    const Py_ssize_t height = v[0].shape[0], width = v[0].shape[1];
+    const Py_ssize_t prows = v[5].len / 8, pcols = v[6].len / 8;
+    const int64_t *rmap = v[5].buf, *cmap = v[6].buf;
+    Py_ssize_t zeros = 0; /* a zero row is needed if some padded row is outside */
+    for (Py_ssize_t p = 0; p < prows; p++) {
+        if (rmap[p] < -1 || rmap[p] >= height) {
+            fail(PyExc_ValueError, "row_map points outside the image");
+            goto done;
+        }
+        if (rmap[p] < 0) zeros = width;
+    }
+    for (Py_ssize_t q = 0; q < pcols; q++) {
+        if (cmap[q] < -1 || cmap[q] >= width) {
+            fail(PyExc_ValueError, "col_map points outside the image");
+            goto done;
+        }
+    }
+    if (lo < 0 || hi < lo || hi > pcols) {
+        fail(PyExc_ValueError, "the run lo:hi must lie in col_map");
+        goto done;
+    }
+    for (Py_ssize_t q = lo; q < hi; q++) {
+        if (cmap[q] < 0 || cmap[q] != cmap[lo] + (q - lo)) {
+            fail(PyExc_ValueError, "col_map[lo:hi] must be consecutive image columns");
+            goto done;
+        }
+    }
+    Py_ssize_t min_tc = PY_SSIZE_T_MAX, max_tc = 0;
+    if (g.out_rows > 0 && g.out_cols > 0) { /* every read must fall inside the maps */
+        for (Py_ssize_t t = 0; t < g.taps; t++) {
+            if (g.tr[t] < 0 || g.tc[t] < 0 || (g.out_rows - 1) * sr + g.tr[t] >= prows ||
+                (g.out_cols - 1) * sc + g.tc[t] >= pcols) {
+                fail(PyExc_ValueError, "a tap reads outside the maps");
+                goto done;
+            }
+            if (g.tc[t] < min_tc) min_tc = g.tc[t];
+            if (g.tc[t] > max_tc) max_tc = g.tc[t];
+        }
+    }
+    if (g.taps == 0) min_tc = max_tc = lo;
+    /* Outputs j_lo <= j < j_hi: every tap's column j*sc + tc in lo:hi. */
+    g.j_lo = lo > min_tc ? (lo - min_tc + sc - 1) / sc : 0;
+    g.j_hi = hi - 1 - max_tc >= 0 ? (hi - 1 - max_tc) / sc + 1 : 0;
+    if (g.j_hi > g.out_cols) g.j_hi = g.out_cols;
+    if (g.j_lo > g.out_cols) g.j_lo = g.out_cols;
+    if (g.j_hi < g.j_lo) g.j_hi = g.j_lo;
+    g.shift = hi > lo ? cmap[lo] - lo : 0;
+    g.rmap = rmap;
+    g.cmap = cmap;
+    result = run(&g, kind, zeros, v[0].itemsize);
+done:
+    release(v, 7);
     return result;
 }
 
 static PyMethodDef methods[] = {
     {"correlate", correlate, METH_VARARGS,
-     "correlate(src, dst, rows, cols, weights, stride_rows, stride_cols): every tap of a band "
-     "in one pass (see convcli/engine/fused.py)."},
+     "correlate(src, dst, rows, cols, weights, stride_rows, stride_cols): every tap of a "
+     "padded band in one pass (see convcli/engine/fused.py)."},
+    {"correlate_image", correlate_image, METH_VARARGS,
+     "correlate_image(image, dst, row_map, col_map, lo, hi, rows, cols, weights, stride_rows, "
+     "stride_cols): the same, reading the image through its padding's index maps."},
     {NULL, NULL, 0, NULL},
 };
 

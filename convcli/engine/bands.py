@@ -65,13 +65,18 @@ def run_bands(
         with np.errstate(invalid="ignore", over="ignore"):
             _bands(chunk, scratch)
 
+    # The compiled loop reads the image through the reader's index maps itself:
+    # no padded copy of each band (fused.Compiled.image_band).
+    image_band = getattr(strategy, "image_band", None)
+
     def _bands(chunk: list[tuple[int, int]], scratch: dict[str, np.ndarray]) -> None:
         for r0, r1 in chunk:
-            src = reader.rows(*geometry.input_rows(r0, r1), scratch)
+            p0, p1 = geometry.input_rows(r0, r1)
             dst = sink.view(r0, r1)
             if dst is None:
                 dst = buffer(scratch, "dst", (r1 - r0, *out_shape[1:]), dtype)
-            strategy.band(src, dst, scratch)
+            if image_band is None or not image_band(reader, p0, p1, dst):
+                strategy.band(reader.rows(p0, p1, scratch), dst, scratch)
             sink.write(r0, dst)
 
     if workers == 1:
