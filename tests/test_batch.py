@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -264,7 +265,12 @@ def _die_on_three(context: object, x: int) -> int:
     return x
 
 
-def test_process_executor_keeps_at_most_two_jobs_per_worker_in_flight():
+#: Workers forked from this process, or from a forkserver: both must keep every guarantee.
+START_METHODS = [m for m in ("fork", "forkserver") if m in multiprocessing.get_all_start_methods()]
+
+
+@pytest.mark.parametrize("method", START_METHODS)
+def test_process_executor_keeps_at_most_two_jobs_per_worker_in_flight(method):
     pulled = 0
 
     def items():
@@ -274,15 +280,17 @@ def test_process_executor_keeps_at_most_two_jobs_per_worker_in_flight():
             yield i
 
     results = []
-    for value in ProcessExecutor(2).map_unordered(_double, None, items(), None):
+    for value in ProcessExecutor(2, method).map_unordered(_double, None, items(), None):
         assert pulled - len(results) <= 4
         results.append(value)
     assert sorted(results) == [2 * i for i in range(40)]
 
 
-def test_a_worker_that_dies_fails_its_job_alone_and_the_rest_go_on():
+@pytest.mark.parametrize("method", START_METHODS)
+def test_a_worker_that_dies_fails_its_job_alone_and_the_rest_go_on(method):
     on_lost = lambda item, exc: -item  # noqa: E731
-    results = list(ProcessExecutor(2).map_unordered(_die_on_three, None, range(10), on_lost))
+    executor = ProcessExecutor(2, method)
+    results = list(executor.map_unordered(_die_on_three, None, range(10), on_lost))
     assert sorted(results) == [-3, 0, 1, 2, 4, 5, 6, 7, 8, 9]
 
 
@@ -290,9 +298,11 @@ def _always_die(context: object, x: int) -> int:
     os._exit(1)
 
 
-def test_workers_that_keep_dying_stop_the_run():
+@pytest.mark.parametrize("method", START_METHODS)
+def test_workers_that_keep_dying_stop_the_run(method):
+    executor = ProcessExecutor(2, method)
     with pytest.raises(ExecutorFailed, match="died on 3 jobs in a row"):
-        list(ProcessExecutor(2).map_unordered(_always_die, None, range(20), lambda item, e: item))
+        list(executor.map_unordered(_always_die, None, range(20), lambda item, e: item))
 
 
 def test_an_interrupted_run_sweeps_the_temporary_files_of_jobs_in_flight(tmp_path):

@@ -27,10 +27,11 @@ __all__ = [
 ]
 
 
-#: Starting a pool (the forkserver, its imports, the workers) costs about
-#: 0.25 s here, and the workers then share the CPUs: below this much
-#: estimated in-process work, -j 1 is as fast or faster (issue 13: never more
-#: than 10% slower by default; see benchmarks/bench_jobs.py).
+#: Starting a pool costs about 20 ms where workers are forked (Linux, no
+#: progress bar) and about 0.25 s from a forkserver (its imports), and every
+#: job then pays for its trip to a worker and back: below this much estimated
+#: in-process work, -j 1 is as fast or faster (issue 13: never more than 10%
+#: slower by default; see benchmarks/bench_jobs.py).
 POOL_PAYS_AFTER = 1.0  # seconds of estimated work
 
 
