@@ -20,13 +20,17 @@
  *   (convcli/engine/reader.py's: padded row p is image row row_map[p], or a
  *   zero row for -1; likewise columns), so no padded copy of the band is
  *   made. image is float32/float64 of dst's type, or uint8 (converted as it
- *   is read); padded columns lo:hi are one run of image columns, read with
+ *   is read); padded columns lo:hi are one run of image columns from
+ *   col_map[lo] on (the rest of col_map[lo:hi] is not read), read with
  *   vectors; outputs whose window leaves it (the border) go through col_map.
+ *   Only what is read is checked (the maps' border parts, not the run), so
+ *   a call costs no pass over a row.
  *
  * The GIL is released while either runs, so band threads run in parallel.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -75,7 +79,8 @@ typedef int32_t vi32_4 __attribute__((vector_size(16)));
 /* One call's geometry: output (i, j), tap t reads padded row i*sr + tr[t] and
  * padded column j*sc + tc[t]; the padded row is image row rmap[.] (identity if
  * rmap is NULL; -1: the zero row), the padded column is image column
- * j*sc + tc[t] + shift for outputs j_lo <= j < j_hi, else cmap[.] (-1: zero). */
+ * q + shift for q in lo:hi, else cmap[q] (-1: zero); outputs j_lo <= j < j_hi
+ * read only lo:hi. */
 typedef struct {
     const char *image;
     Py_ssize_t image_row;
@@ -83,7 +88,7 @@ typedef struct {
     char *dst;
     Py_ssize_t dst_row, out_rows, out_cols;
     const int64_t *rmap, *cmap;
-    Py_ssize_t j_lo, j_hi, shift;
+    Py_ssize_t lo, hi, j_lo, j_hi, shift;
     const int64_t *tr, *tc;
     const void *w;
     Py_ssize_t taps, sr, sc;
@@ -119,7 +124,8 @@ typedef struct {
                 if (j >= g->out_cols) break;                                                    \
                 T sum = 0;                                                                      \
                 for (Py_ssize_t t = 0; t < taps; t++) {                                         \
-                    const int64_t m = g->cmap[j * sc + tc[t]];                                  \
+                    const Py_ssize_t c = j * sc + tc[t];                                        \
+                    const int64_t m = c >= g->lo && c < g->hi ? c + shift : g->cmap[c];         \
                     sum += w[t] * (m < 0 ? (T)0 : (T)rowp[t][m]);                               \
                 }                                                                               \
                 out[j] = sum;                                                                   \
@@ -187,6 +193,154 @@ static char native_kind(const char *format)
     if ((format[0] == 'f' || format[0] == 'd' || format[0] == 'B') && format[1] == '\0')
         return format[0];
     return 0;
+}
+
+/* The fused 8-bit writer's pass (convcli/engine/sinks.py Uint8Sink), in one loop
+ * instead of NumPy's four to six: scale, offset, min/max, round half to even,
+ * count (or mark) what clips, clip, store as bytes. Each step rounds as NumPy's
+ * float32 operation does: x * scale and x + offset (only when not 1 and 0),
+ * rint as (x + 1.5*2^23) - 1.5*2^23 for |x| < 2^22 (exact, ties to even in the
+ * default rounding mode; larger values clip either way), NaN stores 0. */
+typedef uint8_t vu8_32 __attribute__((vector_size(32)));
+#define BLEND(m, a, b) ((vf32)(((vi32)(a) & (m)) | ((vi32)(b) & ~(m))))
+#define LOW_BYTES 0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0, \
+                  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+
+typedef struct {
+    const char *src;
+    Py_ssize_t src_row;
+    char *dst;
+    Py_ssize_t dst_row, dst_col;
+    char *mask; /* NULL, or booleans to set where a pixel clips */
+    Py_ssize_t mask_row, mask_col, rows, cols;
+    float scale, offset;
+    float low, high; /* out: the unrounded range (NaN if any is NaN) */
+    Py_ssize_t clipped; /* out: pixels outside 0..255 once rounded */
+} Quantise;
+
+static inline uint8_t quantise_one(float x, const Quantise *g, float *low, float *high, int *nan,
+                                   int *outside)
+{
+    if (g->scale != 1) x *= g->scale;
+    if (g->offset != 0) x += g->offset;
+    *low = x < *low ? x : *low;
+    *high = x > *high ? x : *high;
+    *nan |= x != x;
+    const float r = fabsf(x) < 0x1p22f ? (x + 0x1.8p23f) - 0x1.8p23f : x;
+    *outside = r < 0 || r > 255;
+    return !(r >= 0) ? 0 : r > 255 ? 255 : (uint8_t)r;
+}
+
+CLONES static void quantise(Quantise *g)
+{
+    enum { N = VBYTES / sizeof(float) };
+    const vf32 zero = {0}, top = zero + 255, magic = zero + 0x1.8p23f, limit = zero + 0x1p22f;
+    const vf32 scale = zero + g->scale, offset = zero + g->offset;
+    const int scaled = g->scale != 1, offset_ = g->offset != 0;
+    const int vectors = g->dst_col == 1 && (g->mask == NULL || g->mask_col == 1);
+    vf32 lo = zero + INFINITY, hi = zero - INFINITY;
+    vi32 nans = {0}, count = {0};
+    float low = INFINITY, high = -INFINITY;
+    int nan = 0;
+    Py_ssize_t clipped = 0;
+    for (Py_ssize_t i = 0; i < g->rows; i++) {
+        const float *s = (const float *)(g->src + i * g->src_row);
+        uint8_t *d = (uint8_t *)(g->dst + i * g->dst_row);
+        uint8_t *m = g->mask ? (uint8_t *)(g->mask + i * g->mask_row) : NULL;
+        Py_ssize_t j = 0;
+        for (; vectors && j + N <= g->cols; j += N) {
+            vf32 x;
+            memcpy(&x, s + j, sizeof x);
+            if (scaled) x *= scale;
+            if (offset_) x += offset;
+            lo = BLEND(x < lo, x, lo);
+            hi = BLEND(x > hi, x, hi);
+            nans |= x != x;
+            const vf32 ax = (vf32)((vi32)x & 0x7fffffff);
+            vf32 r = BLEND(ax < limit, (x + magic) - magic, x);
+            const vi32 outside = (r < zero) | (r > top);
+            count -= outside;
+            r = BLEND(r >= zero, r, zero);
+            r = BLEND(r <= top, r, top);
+            const vu8_32 bytes =
+                __builtin_shuffle((vu8_32)__builtin_convertvector(r, vi32), (vu8_32){LOW_BYTES});
+            memcpy(d + j, &bytes, N);
+            if (m) {
+                const vu8_32 marks = __builtin_shuffle((vu8_32)outside, (vu8_32){LOW_BYTES});
+                for (int k = 0; k < N; k++) m[j + k] |= marks[k] & 1;
+            }
+        }
+        for (; j < g->cols; j++) {
+            int outside;
+            d[j * g->dst_col] = quantise_one(s[j], g, &low, &high, &nan, &outside);
+            clipped += outside;
+            if (m && outside) m[j * g->mask_col] = 1;
+        }
+    }
+    for (int k = 0; k < N; k++) {
+        low = lo[k] < low ? lo[k] : low;
+        high = hi[k] > high ? hi[k] : high;
+        nan |= nans[k] != 0;
+        clipped += count[k];
+    }
+    g->low = nan ? NAN : low;
+    g->high = nan ? NAN : high;
+    g->clipped = clipped;
+}
+
+/* to_uint8(band, out, scale, offset, mask) -> (low, high, clipped) */
+static PyObject *to_uint8(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *band_obj, *out_obj, *mask_obj;
+    float scale, offset;
+    if (!PyArg_ParseTuple(args, "OOffO", &band_obj, &out_obj, &scale, &offset, &mask_obj))
+        return NULL;
+    Py_buffer band = {0}, out = {0}, mask = {0};
+    PyObject *result = NULL;
+    Quantise g = {0};
+    if (PyObject_GetBuffer(band_obj, &band, PyBUF_STRIDES | PyBUF_FORMAT) < 0) goto done;
+    if (PyObject_GetBuffer(out_obj, &out, PyBUF_STRIDES | PyBUF_WRITABLE) < 0) goto done;
+    if (mask_obj != Py_None &&
+        PyObject_GetBuffer(mask_obj, &mask, PyBUF_STRIDES | PyBUF_WRITABLE) < 0)
+        goto done;
+    if (native_kind(band.format) != 'f' || out.itemsize != 1 || (mask.obj && mask.itemsize != 1)) {
+        PyErr_SetString(PyExc_TypeError, "band must be float32, out and mask one byte a pixel");
+        goto done;
+    }
+    if (band.ndim != 2 || out.ndim != 2 || band.shape[0] != out.shape[0] ||
+        band.shape[1] != out.shape[1] ||
+        (mask.obj && (mask.ndim != 2 || mask.shape[0] != out.shape[0] ||
+                      mask.shape[1] != out.shape[1]))) {
+        PyErr_SetString(PyExc_ValueError, "band, out and mask must be 2-D of one shape");
+        goto done;
+    }
+    if (band.strides[1] != band.itemsize || band.strides[0] < 0 || out.strides[0] < 0 ||
+        out.strides[1] < 1 || (mask.obj && (mask.strides[0] < 0 || mask.strides[1] < 1))) {
+        PyErr_SetString(PyExc_ValueError, "band columns must be contiguous, strides positive");
+        goto done;
+    }
+    g.src = band.buf;
+    g.src_row = band.strides[0];
+    g.dst = out.buf;
+    g.dst_row = out.strides[0];
+    g.dst_col = out.strides[1];
+    g.mask = mask.obj ? mask.buf : NULL;
+    g.mask_row = mask.obj ? mask.strides[0] : 0;
+    g.mask_col = mask.obj ? mask.strides[1] : 0;
+    g.rows = band.shape[0];
+    g.cols = band.shape[1];
+    g.scale = scale;
+    g.offset = offset;
+    Py_BEGIN_ALLOW_THREADS;
+    quantise(&g);
+    Py_END_ALLOW_THREADS;
+    result = Py_BuildValue("ddn", (double)g.low, (double)g.high, g.clipped);
+done:
+    if (band.obj) PyBuffer_Release(&band);
+    if (out.obj) PyBuffer_Release(&out);
+    if (mask.obj) PyBuffer_Release(&mask);
+    return result;
 }
 
 static int fail(PyObject *type, const char *message)
@@ -336,21 +490,21 @@ static PyObject *correlate_image(PyObject *self, PyObject *args)
         }
         if (rmap[p] < 0) zeros = width;
     }
+    if (lo < 0 || hi < lo || hi > pcols) {
+        fail(PyExc_ValueError, "the run lo:hi must lie in col_map");
+        goto done;
+    }
     for (Py_ssize_t q = 0; q < pcols; q++) {
+        if (q == lo) q = hi; /* the run: only its first column is read */
+        if (q >= pcols) break;
         if (cmap[q] < -1 || cmap[q] >= width) {
             fail(PyExc_ValueError, "col_map points outside the image");
             goto done;
         }
     }
-    if (lo < 0 || hi < lo || hi > pcols) {
-        fail(PyExc_ValueError, "the run lo:hi must lie in col_map");
+    if (hi > lo && (cmap[lo] < 0 || cmap[lo] + (hi - lo) > width)) {
+        fail(PyExc_ValueError, "the run lo:hi reads outside the image");
         goto done;
-    }
-    for (Py_ssize_t q = lo; q < hi; q++) {
-        if (cmap[q] < 0 || cmap[q] != cmap[lo] + (q - lo)) {
-            fail(PyExc_ValueError, "col_map[lo:hi] must be consecutive image columns");
-            goto done;
-        }
     }
     Py_ssize_t min_tc = PY_SSIZE_T_MAX, max_tc = 0;
     if (g.out_rows > 0 && g.out_cols > 0) { /* every read must fall inside the maps */
@@ -372,6 +526,8 @@ static PyObject *correlate_image(PyObject *self, PyObject *args)
     if (g.j_lo > g.out_cols) g.j_lo = g.out_cols;
     if (g.j_hi < g.j_lo) g.j_hi = g.j_lo;
     g.shift = hi > lo ? cmap[lo] - lo : 0;
+    g.lo = lo;
+    g.hi = hi;
     g.rmap = rmap;
     g.cmap = cmap;
     result = run(&g, kind, zeros, v[0].itemsize);
@@ -387,6 +543,9 @@ static PyMethodDef methods[] = {
     {"correlate_image", correlate_image, METH_VARARGS,
      "correlate_image(image, dst, row_map, col_map, lo, hi, rows, cols, weights, stride_rows, "
      "stride_cols): the same, reading the image through its padding's index maps."},
+    {"to_uint8", to_uint8, METH_VARARGS,
+     "to_uint8(band, out, scale, offset, mask) -> (low, high, clipped): the fused 8-bit "
+     "writer's scale, offset, round, clip and store in one pass (see engine/sinks.py)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -4,7 +4,8 @@ A sink takes ``write(r0, band)`` for output rows ``r0 : r0 + len(band)``. One
 that can offer the destination itself (``view``) saves a copy: the float
 result is computed straight into the output array. The fused 8-bit writer
 scales, rounds and clips each band as it arrives, so no full-size float copy
-of the result ever exists.
+of the result ever exists (in one compiled pass when the extension is built
+and ``CostModel.compiled``; NumPy's passes otherwise, tested against it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+
+from . import cost
+from .native import extension as _native
 
 __all__ = ["ArraySink", "ClipStats", "Sink", "Uint8Sink"]
 
@@ -91,6 +95,18 @@ class Uint8Sink:
         return None  # the band is float; the output is uint8
 
     def write(self, r0: int, band: np.ndarray) -> None:
+        rows = slice(r0, r0 + band.shape[0])
+        if _native is not None and cost.compiled() and band.dtype == np.float32:
+            # The same steps in one compiled pass (engine/_fused.c to_uint8), each
+            # rounded as NumPy's float32 operation is: the same bytes and stats.
+            mask = None if self.mask is None else self.mask[rows]
+            low, high, clipped = _native.to_uint8(
+                band, self.out[rows], float(self.scale), float(self.offset), mask
+            )
+            if self.stats is not None:
+                pixels = band.size if mask is None else 0
+                self.stats._add(low, high, clipped if mask is None else 0, pixels)
+            return
         if self.scale != 1:
             band *= self.scale
         if self.offset != 0:
