@@ -255,7 +255,63 @@ def compiled_table(n: int) -> None:
             f"| {name} | {fmt_ms(compiled)} | {fmt_ms(numpy_t)} | {numpy_t / compiled:.1f}x "
             f"| {fmt_ms(cv_t)} | {fmt_ratio(compiled / cv_t if cv_t else None)} | {fmt_ms(copy)} |"
         )
+    uint8_row(image, cost, dataclasses)
     print()
+    breakdown_line(image)
+
+
+def uint8_row(image: np.ndarray, cost, dataclasses) -> None:
+    """8-bit in, 8-bit out (the CLI's path): convolve_uint8, compiled (band loop and
+    writer) and NumPy, against filter2D on the same uint8 image (it saturates too)."""
+    pixels = image.astype(np.uint8)
+    weights = kernels()["3x3 sharpen"][0]
+    run = functools.partial(convolve_uint8, pixels, weights, padding="same")
+    compiled = best_time(run, budget=1.0)
+    saved = cost.COSTS
+    cost.COSTS = dataclasses.replace(saved, compiled=False)
+    try:
+        numpy_t = best_time(run, budget=0.0)
+    finally:
+        cost.COSTS = saved
+    cv_t = None
+    if cv2 is not None:
+        k32 = weights.astype(np.float32)
+        theirs = functools.partial(cv2.filter2D, pixels, -1, k32, borderType=cv2.BORDER_CONSTANT)
+        if np.abs(theirs().astype(int) - run().astype(int)).max() > 1:
+            sys.exit("uint8 sharpen: filter2D disagrees with convcli by more than 1: invalid")
+        cv_t = best_time(theirs, budget=1.0)
+    print(
+        f"| 3x3 sharpen, uint8 in and out | {fmt_ms(compiled)} | {fmt_ms(numpy_t)} "
+        f"| {numpy_t / compiled:.1f}x | {fmt_ms(cv_t)} "
+        f"| {fmt_ratio(compiled / cv_t if cv_t else None)} "
+        f"| {fmt_ms(best_time(pixels.copy, budget=0.5))} |"
+    )
+
+
+def breakdown_line(image: np.ndarray) -> None:
+    """Where a 3x3 at this size goes: the memory floor's parts, against both engines."""
+    n = image.shape[0]
+    weights = kernels()["3x3 sharpen"][0]
+    fresh = best_time(lambda: np.empty(image.shape, image.dtype).fill(0), budget=0.5)
+    read = best_time(image.max, budget=0.5)
+    copy = best_time(image.copy, budget=0.5)
+    ours = best_time(lambda: convolve(image, weights, padding="same"), budget=1.0)
+    line = f"{n}² float32 3x3 sharpen: convcli {fmt_ms(ours)} ms"
+    if cv2 is not None:
+        k32 = weights.astype(np.float32)
+        into = np.empty_like(image)
+        cv_t = best_time(
+            lambda: cv2.filter2D(image, -1, k32, borderType=cv2.BORDER_CONSTANT), budget=1.0
+        )
+        cv_into = best_time(
+            lambda: cv2.filter2D(image, -1, k32, dst=into, borderType=cv2.BORDER_CONSTANT),
+            budget=1.0,
+        )
+        line += f", filter2D {fmt_ms(cv_t)} ms ({fmt_ms(cv_into)} into a reused result)"
+    print(
+        f"{line}; the floor's parts: first touch of a fresh {image.nbytes >> 20} MiB result "
+        f"{fmt_ms(fresh)} ms, one read of the image {fmt_ms(read)} ms, a copy {fmt_ms(copy)} ms\n"
+    )
 
 
 def answers_line() -> None:
