@@ -72,12 +72,13 @@ class Plan:
 
 
 #: In-process seconds per job and per input byte, measured on this 2-core
-#: machine for grayscale + a 3x3 kernel + PNG: a 160x120 JPEG (4 KB) takes about
-#: 9 ms, a 1600x1200 photo (590 KB) about 150 ms. Compressed formats cost more per
+#: machine for grayscale + a 3x3 kernel + PNG (compiled engine, 2026-12-01): a
+#: 160x120 JPEG (4 KB) takes about 1.9 ms, a 1600x1200 photo (590 KB) 62 ms,
+#: as PNG (2.9 MB RGB, 1.2 MB gray) 60-85 ms. Compressed formats cost more per
 #: byte than PNG, TIFF, BMP or PPM, which hold 1-3 bytes per pixel.
-SECONDS_PER_JOB = 0.008
-SECONDS_PER_BYTE = {".jpg": 0.25e-6, ".jpeg": 0.25e-6, ".webp": 0.25e-6}
-SECONDS_PER_RAW_BYTE = 0.06e-6
+SECONDS_PER_JOB = 0.0015
+SECONDS_PER_BYTE = {".jpg": 0.1e-6, ".jpeg": 0.1e-6, ".webp": 0.1e-6}
+SECONDS_PER_RAW_BYTE = 0.035e-6
 
 
 def estimate_seconds(jobs: Sequence[Job]) -> float:

@@ -29,10 +29,12 @@ __all__ = [
 
 #: Starting a pool costs about 20 ms where workers are forked (Linux, no
 #: progress bar) and about 0.25 s from a forkserver (its imports), and every
-#: job then pays for its trip to a worker and back: below this much estimated
-#: in-process work, -j 1 is as fast or faster (issue 13: never more than 10%
-#: slower by default; see benchmarks/bench_jobs.py).
-POOL_PAYS_AFTER = 1.0  # seconds of estimated work
+#: job then costs ~1 ms more CPU in a worker than in-process: below this much
+#: estimated in-process work, -j 1 is as fast or faster (issue 13: never more
+#: than 10% slower by default; see benchmarks/bench_jobs.py). Measured on 2
+#: cores: 150 small JPEGs (~0.3 s) ran 10-20% slower on 2 workers, 250
+#: (~0.5 s) as fast, sixty 1600x1200 photos (~3.7 s) 1.8x faster.
+POOL_PAYS_AFTER = 0.5  # seconds of estimated work
 
 
 def default_workers(jobs: int, seconds: float | None = None) -> int:
@@ -42,7 +44,7 @@ def default_workers(jobs: int, seconds: float | None = None) -> int:
     this process) below :data:`POOL_PAYS_AFTER`, else every usable CPU (at
     most one per job). Without one: the usable CPUs, but at most one per 4 jobs.
 
-    >>> default_workers(50, 0.4), default_workers(1, 9.0)
+    >>> default_workers(50, 0.2), default_workers(1, 9.0)
     (1, 1)
     """
     if seconds is not None:
