@@ -65,7 +65,13 @@ class CostModel:
     # margin). A 1-D pass costs more a tap (a 31-tap pass 69 ms, ~0.5 pass a tap: a
     # column pass reads 31 rows per output row, out of L1), so 1-D passes switch to
     # the matrix product (gemm_cost) from ~26 taps; gaussian5 is a tie (36.7 ms
-    # direct, 36.2 separable) that goes to separable.
+    # direct, 36.2 separable) that goes to separable. Re-checked after the loop got
+    # vectors for stride 2 and began reading the image in place (2048² float32,
+    # loaded machine): auto picked the fastest strategy for sharpen, blur, box,
+    # gaussian5 to 15x15 and dense 5x5 to 11x11; dense 15x15 goes to FFT at 1.09x
+    # direct's time. The loop is now faster per tap for large kernels (dense 5x5 at
+    # 4096²: 12.7 ms), but lowering the tap cost would send gaussian5 (separable
+    # 6.0 ms, direct 6.6) to direct, so the constants stay.
     compiled: bool = True  # use it when built (False: the pure-NumPy strategies)
     compiled_tap_cost: float = 0.3
     compiled_pass_tap_cost: float = 0.5
