@@ -92,6 +92,7 @@ typedef struct {
     const int64_t *tr, *tc;
     const void *w;
     Py_ssize_t taps, sr, sc;
+    Py_ssize_t prows, max_tr; /* padded rows, and the lowest tap row: for prefetching */
     const void **rowp; /* scratch: each tap's image row for the current output row */
 } Plan;
 
@@ -104,6 +105,12 @@ typedef struct {
  * adjacent vectors, picked in registers (one permute with AVX-512, two with
  * AVX2), so strided columns run vectorised with no copy into phase planes.
  * Other column strides run the scalar loop. */
+#define AHEAD 4
+#define PREFETCH(S, column, count)                                                              \
+    for (int k = 0; k < n_ahead; k++)                                                           \
+        for (size_t o = 0; o < (count) * sizeof(S); o += 64)                                    \
+            __builtin_prefetch(ahead[k] + (column) * (Py_ssize_t)sizeof(S) + o, 0, 2);
+
 #define DEFINE_KERNEL(S, T, V, M, LOAD, NAME, ...)                                              \
     CLONES static void NAME(const Plan *g)                                                      \
     {                                                                                           \
@@ -130,9 +137,20 @@ typedef struct {
                 }                                                                               \
                 out[j] = sum;                                                                   \
             }                                                                                   \
+            /* The rows the next output row reads first: fetched into L2 while this one */      \
+            /* runs (4096² at stride 2: the hardware prefetcher alone reaches ~9 GB/s). */      \
+            const char *ahead[AHEAD];                                                           \
+            int n_ahead = 0;                                                                    \
+            for (Py_ssize_t k = 0; k < g->sr && n_ahead < AHEAD; k++) {                         \
+                Py_ssize_t r = (i + 1) * g->sr + g->max_tr - k;                                 \
+                if (r >= g->prows) continue;                                                    \
+                if (g->rmap) r = g->rmap[r];                                                    \
+                if (r >= 0) ahead[n_ahead++] = g->image + r * g->image_row;                     \
+            }                                                                                   \
             Py_ssize_t j = g->j_lo;                                                             \
             if (sc == 1 && taps > 0) {                                                          \
                 for (; j + BLOCK <= g->j_hi; j += BLOCK) {                                      \
+                    PREFETCH(S, j + shift, BLOCK);                                              \
                     V a[LANES], x;                                                              \
                     for (int l = 0; l < LANES; l++) a[l] = (V){0};                              \
                     for (Py_ssize_t t = 0; t < taps; t++) {                                     \
@@ -149,6 +167,7 @@ typedef struct {
                 /* A block reads one element past its last output's input: the block */        \
                 /* never holds the run's last output, whose input is the last in it. */        \
                 for (; j + BLOCK < g->j_hi; j += BLOCK) {                                       \
+                    PREFETCH(S, 2 * j + shift, 2 * BLOCK);                                      \
                     V a[LANES], x0, x1;                                                         \
                     for (int l = 0; l < LANES; l++) a[l] = (V){0};                              \
                     for (Py_ssize_t t = 0; t < taps; t++) {                                     \
@@ -378,6 +397,9 @@ static int check_common(Py_buffer *src, Py_buffer *dst, Py_buffer *rows, Py_buff
     g->taps = rows->len / 8;
     g->sr = sr;
     g->sc = sc;
+    g->max_tr = 0;
+    for (Py_ssize_t t = 0; t < g->taps; t++)
+        if (g->tr[t] > g->max_tr) g->max_tr = g->tr[t];
     *kind = source == 'B' ? (work == 'f' ? 'b' : 'B') : work;
     return 0;
 }
@@ -446,6 +468,7 @@ static PyObject *correlate(PyObject *self, PyObject *args)
             }
         }
     }
+    g.prows = v[0].shape[0];
     g.j_lo = 0; /* the band is padded already: every column is inside */
     g.j_hi = g.out_cols;
     result = run(&g, kind, 0, v[0].itemsize);
@@ -530,6 +553,7 @@ static PyObject *correlate_image(PyObject *self, PyObject *args)
     g.hi = hi;
     g.rmap = rmap;
     g.cmap = cmap;
+    g.prows = prows;
     result = run(&g, kind, zeros, v[0].itemsize);
 done:
     release(v, 7);
