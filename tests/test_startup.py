@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -210,3 +211,26 @@ def test_plain_stderr_is_used_only_off_a_terminal(monkeypatch):
     assert plain.wanted(Pipe()) and not plain.wanted(Tty())
     monkeypatch.setenv("FORCE_COLOR", "1")
     assert not plain.wanted(Pipe())  # Rich would colour it: Rich it is
+
+
+@pytest.mark.parametrize("width", [40, 80, 120])
+def test_the_command_list_is_what_click_would_print_from_the_commands(width):
+    """``convcli --help`` lists the commands from cli.main's summaries, so that it imports
+    none of them: the list must be exactly Click's own, made from each command."""
+    from convcli.cli.main import _COMMANDS, cli
+
+    ctx = click.Context(cli, terminal_width=width)
+    ours = click.HelpFormatter(width=width)
+    cli.format_commands(ctx, ours)
+    clicks = click.HelpFormatter(width=width)
+    click.Group.format_commands(cli, ctx, clicks)
+    assert ours.getvalue() == clicks.getvalue()
+    for name, (_, summary) in _COMMANDS.items():
+        command = cli.get_command(ctx, name)
+        assert command is not None
+        assert command.get_short_help_str(limit=200) == summary, name
+
+
+def test_the_top_level_help_imports_no_command_numpy_or_pillow():
+    heavy = ["numpy", "PIL", "convcli.cli.apply", "convcli.cli.explain", "convcli.engine.api"]
+    assert modules_loaded(heavy, run=["--help"]) == []

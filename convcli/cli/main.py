@@ -13,13 +13,15 @@ import click
 from . import common, signals, streams
 from .common import EXIT_FAILED, EXIT_OK
 
-# Each command's module is imported only when that command runs (or --help
-# lists them): `apply` need not pay for the kernel grids or the gallery.
+# Each command's module is imported only when that command runs: `apply` need not pay
+# for the kernel grids or the gallery, and `convcli --help` lists the commands by the
+# summaries here (each its docstring's first line, checked by tests/test_cli.py)
+# without importing any of them, NumPy and Pillow with them.
 _COMMANDS = {
-    "apply": ".apply",
-    "explain": ".explain",
-    "gallery": ".gallery",
-    "kernels": ".kernel_view",
+    "apply": (".apply", "Filter INPUTS with kernels and write images to OUTPUT."),
+    "explain": (".explain", "Show how one output pixel of IMAGE is computed, step by step."),
+    "gallery": (".gallery", "Write a contact sheet of IMAGE under every kernel."),
+    "kernels": (".kernel_view", "List the built-in kernels, or show one in full with NAME."),
 }
 
 
@@ -35,7 +37,17 @@ class _Group(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in _COMMANDS:
             return None
-        return getattr(importlib.import_module(_COMMANDS[name], __package__), name)
+        return getattr(importlib.import_module(_COMMANDS[name][0], __package__), name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Click's own command list, from the summaries in ``_COMMANDS``."""
+        limit = formatter.width - 6 - max(map(len, _COMMANDS))
+        rows = [
+            (name, click.Command(name, help=summary).get_short_help_str(limit))
+            for name, (_, summary) in sorted(_COMMANDS.items())
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
