@@ -65,15 +65,14 @@ class CostModel:
     # margin). A 1-D pass costs more a tap (a 31-tap pass 69 ms, ~0.5 pass a tap: a
     # column pass reads 31 rows per output row, out of L1), so 1-D passes switch to
     # the matrix product (gemm_cost) from ~26 taps; gaussian5 is a tie (36.7 ms
-    # direct, 36.2 separable) that goes to separable. Re-checked after the loop got
-    # vectors for stride 2 and began reading the image in place (2048² float32,
-    # loaded machine): auto picked the fastest strategy for sharpen, blur, box,
-    # gaussian5 to 15x15 and dense 5x5 to 11x11; dense 15x15 goes to FFT at 1.09x
-    # direct's time. The loop is now faster per tap for large kernels (dense 5x5 at
-    # 4096²: 12.7 ms), but lowering the tap cost would send gaussian5 (separable
-    # 6.0 ms, direct 6.6) to direct, so the constants stay.
+    # direct, 36.2 separable) that goes to separable. Re-measured after the loop got
+    # vectors for stride 2, read the image in place and prefetched rows (2048²
+    # float32, loaded machine, the strategies timed in turn): gaussian5 7.9 ms direct
+    # against 8.3 separable, 7x7 Gaussian 12.9 against 9.7, dense 13x13 30.9 ms
+    # direct against 48.6 FFT, dense 15x15 48.1 against 63.2: 0.25 a tap sends each
+    # of these to the faster (FFT from dense 17x17).
     compiled: bool = True  # use it when built (False: the pure-NumPy strategies)
-    compiled_tap_cost: float = 0.3
+    compiled_tap_cost: float = 0.25
     compiled_pass_tap_cost: float = 0.5
     compiled_fixed: float = 1.0
     # Per output, a column stride of 2 (vectors of even elements picked in registers,
