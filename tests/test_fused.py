@@ -340,3 +340,22 @@ def test_the_compiled_8bit_writer_stores_nan_as_zero_and_infinities_clipped():
         fused._fused.to_uint8(band.astype(np.float64), out, 1.0, 0.0, None)
     with pytest.raises(ValueError, match="one shape"):
         fused._fused.to_uint8(band, out[:, :3], 1.0, 0.0, None)
+
+
+def test_a_stale_build_counts_as_absent(monkeypatch):
+    """An in-place .so older than the code (no API constant, or another one) would fail
+    every image with an AttributeError: the engine runs NumPy instead."""
+    import types
+
+    from convcli.engine import native
+
+    for api in (None, native.API - 1):
+        stale = types.ModuleType("convcli.engine._fused")
+        if api is not None:
+            stale.API = api
+        monkeypatch.setattr(native.importlib, "import_module", lambda name, m=stale: m)
+        assert native._load() is None
+    current = types.ModuleType("convcli.engine._fused")
+    current.API = native.API
+    monkeypatch.setattr(native.importlib, "import_module", lambda name: current)
+    assert native._load() is current

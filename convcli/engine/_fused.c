@@ -576,4 +576,17 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fused",
                                     "The direct strategy's band loop, compiled.", -1, methods};
 
-PyMODINIT_FUNC PyInit__fused(void) { return PyModule_Create(&module); }
+/* What engine/native.py checks on import: a build older than the Python code
+ * calling it (a stale in-place .so) then counts as absent, not as broken. Raise
+ * it whenever a function is added or its arguments change. */
+#define API 2
+
+PyMODINIT_FUNC PyInit__fused(void)
+{
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "API", API) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
