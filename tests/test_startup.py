@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.errors import MarkupError
 from rich.markup import escape as rich_escape
 
+from convcli import cpus
 from convcli.cli import plain
 
 from .helpers import modules_loaded
@@ -234,3 +235,44 @@ def test_the_command_list_is_what_click_would_print_from_the_commands(width):
 def test_the_top_level_help_imports_no_command_numpy_or_pillow():
     heavy = ["numpy", "PIL", "convcli.cli.apply", "convcli.cli.explain", "convcli.engine.api"]
     assert modules_loaded(heavy, run=["--help"]) == []
+
+
+_THREADS_AFTER = """
+import atexit, os, sys
+atexit.register(lambda: print("threads:", len(os.listdir("/proc/self/task")), file=sys.stderr))
+sys.argv = ["convcli", *sys.argv[1:]]
+from convcli.cli import main
+main()
+"""
+
+
+def _threads_after(args, env):
+    done = subprocess.run(
+        [sys.executable, "-c", _THREADS_AFTER, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return int(done.stderr.rsplit("threads:", 1)[1])
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+def test_the_command_line_keeps_numpys_blas_on_the_calling_thread(tmp_path, rgb_jpeg):
+    """The band runner and -j fill the CPUs themselves: a BLAS pool only competes."""
+    env = {k: v for k, v in os.environ.items() if k not in cpus.BLAS_THREADS}
+    numpy_alone = subprocess.run(
+        [sys.executable, "-c", "import os, numpy; print(len(os.listdir('/proc/self/task')))"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    if int(numpy_alone.stdout) == 1:
+        pytest.skip("this NumPy's BLAS starts no threads here (one CPU?)")
+    args = ["apply", "-q", "-f", "-k", "sharpen", str(rgb_jpeg), str(tmp_path / "o.png")]
+    assert _threads_after(args, env) == 1
+    # A pool the user sized is theirs.
+    assert _threads_after(args, {**env, "OPENBLAS_NUM_THREADS": "2"}) > 1
+    assert modules_loaded(["numpy"], imports=["convcli.cli"]) == []  # set before NumPy loads

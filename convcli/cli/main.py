@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ..cpus import one_blas_thread
 from . import common, signals, streams
 from .common import EXIT_FAILED, EXIT_OK
 
@@ -143,6 +144,7 @@ def cli(debug: bool) -> None:
 
 def main() -> None:
     """Console-script entry point: Click's parsing plus our exit codes."""
+    one_blas_thread()  # before anything imports NumPy
     streams.prepare_streams()
     signals.install()
     try:
