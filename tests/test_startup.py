@@ -276,3 +276,34 @@ def test_the_command_line_keeps_numpys_blas_on_the_calling_thread(tmp_path, rgb_
     # A pool the user sized is theirs.
     assert _threads_after(args, {**env, "OPENBLAS_NUM_THREADS": "2"}) > 1
     assert modules_loaded(["numpy"], imports=["convcli.cli"]) == []  # set before NumPy loads
+
+
+_GC_PROBE = """
+import gc, sys
+from convcli.cli import common, main
+seen = []
+start = common.end_of_start_up
+common.end_of_start_up = lambda: (seen.append(gc.isenabled()), start())
+sys.argv = ["convcli", *sys.argv[1:]]
+try:
+    main()
+finally:
+    print("gc:", seen, gc.isenabled(), gc.get_freeze_count() > 0, file=sys.stderr)
+"""
+
+
+def test_start_up_runs_without_the_collector_and_the_batch_with_it(tmp_path, rgb_jpeg):
+    """Start-up builds only what lasts (no collection passes over it); the work itself
+    (a batch of any length) collects its garbage as usual, start-up's objects frozen."""
+    out = tmp_path / "out"
+    args = ["apply", "-q", "-k", "sharpen", rgb_jpeg, rgb_jpeg.with_name("b.jpg"), f"{out}/"]
+    rgb_jpeg.with_name("b.jpg").write_bytes(rgb_jpeg.read_bytes())
+    done = subprocess.run(
+        [sys.executable, "-c", _GC_PROBE, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert len(list(out.glob("*.png"))) == 2, done.stderr
+    # Off until the batch starts, on for the batch, start-up's objects frozen.
+    assert done.stderr.strip().endswith("gc: [False] True True")

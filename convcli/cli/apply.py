@@ -316,6 +316,7 @@ def apply(
         "output": output,
     }
     status = 0  # 128 + the signal, once interrupted
+    common.end_of_start_up()
     cluster = scheduler if batch.jobs else None  # nothing to run: no need to connect
     with open_executor(cluster, timeout=timeout, io=io, quiet_logs=not common.debug) as executor:
         report = BatchReport(batch.total, quiet=quiet, as_json=as_json, settings=settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import sys
 import traceback
@@ -145,6 +146,14 @@ def cli(debug: bool) -> None:
 def main() -> None:
     """Console-script entry point: Click's parsing plus our exit codes."""
     one_blas_thread()  # before anything imports NumPy
+    gc.disable()  # until common.end_of_start_up(): start-up only builds what lasts
+    try:
+        _main()
+    finally:  # what is left dies with the process: the last collection need not walk it
+        gc.freeze()
+
+
+def _main() -> None:
     streams.prepare_streams()
     signals.install()
     try:
