@@ -237,13 +237,7 @@ def compiled_table(n: int) -> None:
     for name in ("3x3 sharpen", "5x5 dense"):
         weights = kernels()[name][0]
         run = functools.partial(convolve, image, weights, padding="same", strategy="direct")
-        compiled = best_time(run, budget=1.0)
-        saved = cost.COSTS
-        cost.COSTS = dataclasses.replace(saved, compiled=False)
-        try:
-            numpy_t = best_time(run, budget=0.0)
-        finally:
-            cost.COSTS = saved
+        compiled, numpy_t = compiled_and_numpy(run, cost, dataclasses)
         cv_t = None
         if cv2 is not None:
             k32 = weights.astype(np.float32)
@@ -260,19 +254,25 @@ def compiled_table(n: int) -> None:
     breakdown_line(image)
 
 
+def compiled_and_numpy(run, cost, dataclasses) -> tuple[float, float]:
+    """Best times of ``run()`` through the compiled band loop and, with the cost
+    model told there is none, through NumPy's passes."""
+    compiled = best_time(run, budget=1.0)
+    saved = cost.COSTS
+    cost.COSTS = dataclasses.replace(saved, compiled=False)
+    try:
+        return compiled, best_time(run, budget=0.0)
+    finally:
+        cost.COSTS = saved
+
+
 def uint8_row(image: np.ndarray, cost, dataclasses) -> None:
     """8-bit in, 8-bit out (the CLI's path): convolve_uint8, compiled (band loop and
     writer) and NumPy, against filter2D on the same uint8 image (it saturates too)."""
     pixels = image.astype(np.uint8)
     weights = kernels()["3x3 sharpen"][0]
     run = functools.partial(convolve_uint8, pixels, weights, padding="same")
-    compiled = best_time(run, budget=1.0)
-    saved = cost.COSTS
-    cost.COSTS = dataclasses.replace(saved, compiled=False)
-    try:
-        numpy_t = best_time(run, budget=0.0)
-    finally:
-        cost.COSTS = saved
+    compiled, numpy_t = compiled_and_numpy(run, cost, dataclasses)
     cv_t = None
     if cv2 is not None:
         k32 = weights.astype(np.float32)
