@@ -307,3 +307,19 @@ def test_start_up_runs_without_the_collector_and_the_batch_with_it(tmp_path, rgb
     assert len(list(out.glob("*.png"))) == 2, done.stderr
     # Off until the batch starts, on for the batch, start-up's objects frozen.
     assert done.stderr.strip().endswith("gc: [False] True True")
+
+
+def test_an_in_process_caller_keeps_its_own_collector(tmp_path, rgb_jpeg):
+    """Only the console script's main() changes the collector: CliRunner (and any Python
+    caller of the commands) finds it as it was, nothing frozen."""
+    import gc
+
+    from click.testing import CliRunner
+
+    from convcli.cli import cli
+
+    frozen = gc.get_freeze_count()
+    args = ["apply", "-q", "-k", "sharpen", str(rgb_jpeg), str(tmp_path / "o.png")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert gc.isenabled() and gc.get_freeze_count() == frozen

@@ -99,6 +99,8 @@ def end_of_start_up() -> None:
     left out of every later pass, so a long batch collects its own garbage at the
     usual cost, and forked workers share those pages instead of touching them.
     """
+    if gc.isenabled():  # not started by main(): a test or a Python caller manages its own
+        return
     gc.freeze()
     gc.enable()
 

@@ -146,11 +146,14 @@ def cli(debug: bool) -> None:
 def main() -> None:
     """Console-script entry point: Click's parsing plus our exit codes."""
     one_blas_thread()  # before anything imports NumPy
+    collecting = gc.isenabled()
     gc.disable()  # until common.end_of_start_up(): start-up only builds what lasts
     try:
         _main()
     finally:  # what is left dies with the process: the last collection need not walk it
         gc.freeze()
+        if collecting:  # as found, should a caller go on (a test calling main())
+            gc.enable()
 
 
 def _main() -> None:
